@@ -1,0 +1,58 @@
+"""PDF files through pypdf: one Document per page, `page` 1-based."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from loaders.base import check_readable_file, make_document, require_text
+from loaders.errors import LoaderError
+
+log = logging.getLogger(__name__)
+
+
+def load_pdf(path: Path, source: str) -> list[Document]:
+    check_readable_file(path, source)
+    return load_pdf_bytes(path.read_bytes(), source, default_title=path.stem)
+
+
+def load_pdf_bytes(data: bytes, source: str, default_title: str | None = None) -> list[Document]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    # pypdf logs a warning per malformed object; those are noise for users of a RAG app.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # Many PDFs are "encrypted" with an empty user password only to restrict printing.
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:  # pypdf raises several types for unsupported crypto
+                raise LoaderError(source, f"PDF is encrypted ({exc}); decrypt it first, e.g. qpdf --decrypt") from exc
+            if not opened:
+                raise LoaderError(source, "PDF is encrypted with a password; decrypt it first, e.g. qpdf --decrypt")
+        title = _pdf_title(reader) or default_title
+        documents = []
+        for number, page in enumerate(reader.pages, start=1):
+            text = page.extract_text() or ""
+            documents.append(make_document(text, source, "pdf", title=title, page=number))
+    except LoaderError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise LoaderError(source, f"unreadable PDF ({exc}); check that the file is a valid PDF") from exc
+    if not any(doc.page_content.strip() for doc in documents):
+        raise LoaderError(source, "PDF has no extractable text (scanned images?); run OCR on it first")
+    return require_text(documents, source)
+
+
+def _pdf_title(reader) -> str | None:
+    try:
+        title = reader.metadata.title if reader.metadata else None
+    except Exception:  # broken metadata dictionaries are common and never worth failing a load
+        log.debug("unreadable PDF metadata", exc_info=True)
+        return None
+    return title.strip() if isinstance(title, str) and title.strip() else None
