@@ -1,0 +1,73 @@
+"""Search terms for BM25 and the extractive answerer: Kiwi morphemes, or whitespace tokens.
+
+Korean is agglutinative: "은행의", "은행은", "은행에서" are one word with different particles, so
+whitespace tokens barely match. Kiwi splits them into morphemes; we keep the content morphemes
+(nouns, verb/adjective stems, roots, foreign words, numbers) and drop particles and endings.
+
+    >>> kiwi_terms("시중은행의 인가 요건은 무엇인가요?")
+    ['시중', '은행', '인가', '요건', '무엇']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+# Kiwi part-of-speech tags kept as search terms. NN*: nouns, NR: numerals, NP: pronouns, VV/VA:
+# verb and adjective stems, XR: roots, SL: foreign (Latin) words, SH: Hanja, SN: numbers,
+# MAG: general adverbs ("가장", "매우" carry meaning in questions), W_*: URLs, emails, hashtags...
+CONTENT_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SH", "SN", "MAG", "W_")
+
+_kiwi = None
+_kiwi_lock = threading.Lock()
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _get_kiwi():
+    global _kiwi
+    with _kiwi_lock:
+        if _kiwi is None:
+            from kiwipiepy import Kiwi
+
+            # num_workers=-1: no thread pool; callers tokenize one text at a time or use batches.
+            _kiwi = Kiwi(num_workers=-1)
+        return _kiwi
+
+
+def _keep(tag: str) -> bool:
+    base = tag.split("-", 1)[0]  # "VV-R", "VA-I" -> "VV", "VA"
+    return base.startswith(CONTENT_TAGS)
+
+
+def kiwi_terms(text: str) -> list[str]:
+    """Content morphemes of `text`, Latin words lower-cased."""
+    terms = []
+    for token in _get_kiwi().tokenize(text):
+        if not _keep(token.tag):
+            continue
+        if token.tag == "SL":
+            terms.append(token.form.lower())
+        elif token.tag == "SN":
+            terms.append(token.form.rstrip(".,"))  # Kiwi tags "2018." as one number
+        else:
+            terms.append(token.form)
+    return terms
+
+
+def kiwi_terms_batch(texts: list[str]) -> list[list[str]]:
+    return [kiwi_terms(text) for text in texts]
+
+
+def whitespace_terms(text: str) -> list[str]:
+    """The naive baseline (what LangChain's BM25Retriever does by default): split on spaces."""
+    return text.lower().split()
+
+
+TOKENIZERS = {"kiwi": kiwi_terms, "whitespace": whitespace_terms}
+
+
+def get_tokenizer(name: str):
+    try:
+        return TOKENIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown BM25 tokenizer {name!r}; choose one of: {', '.join(TOKENIZERS)}") from None

@@ -1,0 +1,116 @@
+"""Query -> ranked chunks, by dense vectors, BM25, or a weighted fusion of both.
+
+Fusion was chosen by measurement (bench/retrieval.py): on the Korean sets reciprocal rank fusion
+of Kiwi-BM25 and e5-small scored below BM25 alone, while min-max normalised score fusion scored
+above both, so `hybrid` is a weighted sum of min-max normalised scores over the union of both
+candidate lists (each candidate gets both of its exact scores, not a rank).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from indexes.embeddings import Embedder
+from indexes.morphemes import get_tokenizer
+from indexes.store import ChunkStore
+
+MODES = ("hybrid", "dense", "bm25")
+DEFAULT_MODE = "hybrid"
+DEFAULT_K = 5
+# Weight of BM25 in the hybrid score (dense gets 1 - weight); chosen with bench/retrieval.py.
+DEFAULT_BM25_WEIGHT = 0.5
+# How many candidates each retriever contributes before fusion.
+MIN_CANDIDATES = 50
+
+
+@dataclass
+class RetrievedChunk:
+    """One ranked chunk. `score` is the mode's score (fused, cosine, or BM25); higher is better."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float
+    dense_score: float | None = None  # cosine similarity to the query, when computed
+
+
+def min_max(scores: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1]; all-equal scores become 0 (they carry no ranking information)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return scores
+    low, high = scores.min(), scores.max()
+    if high - low <= 1e-12:
+        return np.zeros_like(scores)
+    return (scores - low) / (high - low)
+
+
+def weighted_fusion(bm25_scores: np.ndarray, dense_scores: np.ndarray, bm25_weight: float) -> np.ndarray:
+    return bm25_weight * min_max(bm25_scores) + (1.0 - bm25_weight) * min_max(dense_scores)
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    """Classic RRF, kept as a baseline for the benchmark."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking, start=1):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        tokenizer: str = "kiwi",
+        bm25_weight: float = DEFAULT_BM25_WEIGHT,
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.tokenize = get_tokenizer(tokenizer)
+        self.bm25_weight = bm25_weight
+
+    def retrieve(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> list[RetrievedChunk]:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of: {', '.join(MODES)}")
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        n_candidates = max(MIN_CANDIDATES, 4 * k)
+        candidates: dict[str, dict[str, float]] = {}
+
+        if mode in ("bm25", "hybrid"):
+            index = self.store.bm25()
+            bm25_all = index.scores(self.tokenize(query))
+            for position in np.argsort(-bm25_all, kind="stable")[:n_candidates]:
+                if bm25_all[position] > 0:
+                    candidates.setdefault(index.ids[position], {})["bm25"] = float(bm25_all[position])
+        query_vector = None
+        if mode in ("dense", "hybrid"):
+            query_vector = self.embedder.embed_query(query)
+            for cid, similarity in self.store.dense_search(query_vector, n_candidates):
+                candidates.setdefault(cid, {})["dense"] = similarity
+        if not candidates:
+            return []
+
+        ids = list(candidates)
+        records = self.store.get(ids, with_embeddings=mode == "hybrid")
+        ids = [cid for cid in ids if cid in records]
+        if mode == "hybrid":
+            # Exact scores for every candidate from both sides, not only those each side found.
+            bm25 = np.array([bm25_all[index.position[cid]] if cid in index.position else 0.0 for cid in ids])
+            dense = np.array([float(records[cid]["embedding"] @ query_vector) for cid in ids])
+            fused = weighted_fusion(bm25, dense, self.bm25_weight)
+            scored = [(cid, float(fused[i]), float(dense[i])) for i, cid in enumerate(ids)]
+        elif mode == "dense":
+            scored = [(cid, candidates[cid]["dense"], candidates[cid]["dense"]) for cid in ids]
+        else:
+            scored = [(cid, candidates[cid]["bm25"], None) for cid in ids]
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return [
+            RetrievedChunk(cid, records[cid]["text"], records[cid]["metadata"], score, dense)
+            for cid, score, dense in scored[:k]
+        ]
