@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine (see README):
+#   make run   install into .venv, ingest samples/ once, answer a sample question, then chat
+#   make test  install into .venv (with test extras) and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE_QUESTION := RAG는 어떻게 작동하나요?
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when the dependency list changes; the stamp keeps repeated runs instant.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/rag-app ingest samples --collection samples
+	$(BIN)/rag-app ask "$(SAMPLE_QUESTION)" --collection samples
+	$(BIN)/rag-app chat --collection samples
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/retrieval.py
+
+clean:
+	rm -rf $(VENV) bench/.cache .pytest_cache
