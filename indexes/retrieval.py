@@ -1,9 +1,11 @@
 """Query -> ranked chunks, by dense vectors, BM25, or a weighted fusion of both.
 
-Fusion was chosen by measurement (bench/retrieval.py): on the Korean sets reciprocal rank fusion
-of Kiwi-BM25 and e5-small scored below BM25 alone, while min-max normalised score fusion scored
-above both, so `hybrid` is a weighted sum of min-max normalised scores over the union of both
-candidate lists (each candidate gets both of its exact scores, not a rank).
+Fusion was chosen by measurement (bench/retrieval.py, README): on the Korean sets reciprocal rank
+fusion of Kiwi-BM25 and e5-small scored below BM25 alone; min-max fusion over the candidates
+scored about level with it; z-score fusion scored above both. So `hybrid` scores each candidate
+(the union of both top lists) with both of its exact scores, standardised against the whole
+collection: BM25 by the mean and spread of the query's scores over every chunk, cosine by the
+collection's vector statistics (indexes/dense_stats.py), then adds them with `bm25_weight`.
 """
 
 from __future__ import annotations
@@ -49,7 +51,21 @@ def min_max(scores: np.ndarray) -> np.ndarray:
 
 
 def weighted_fusion(bm25_scores: np.ndarray, dense_scores: np.ndarray, bm25_weight: float) -> np.ndarray:
+    """Min-max fusion over the given candidates (a baseline in the benchmark)."""
     return bm25_weight * min_max(bm25_scores) + (1.0 - bm25_weight) * min_max(dense_scores)
+
+
+def z_score_fusion(
+    bm25_scores: np.ndarray,
+    bm25_moments: tuple[float, float],
+    dense_scores: np.ndarray,
+    dense_moments: tuple[float, float],
+    bm25_weight: float,
+) -> np.ndarray:
+    """Weighted sum of z-scores; moments are (mean, std) of each score over the whole collection."""
+    bm25_z = (np.asarray(bm25_scores, dtype=np.float64) - bm25_moments[0]) / max(bm25_moments[1], 1e-12)
+    dense_z = (np.asarray(dense_scores, dtype=np.float64) - dense_moments[0]) / max(dense_moments[1], 1e-12)
+    return bm25_weight * bm25_z + (1.0 - bm25_weight) * dense_z
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
@@ -103,7 +119,8 @@ class Retriever:
             # Exact scores for every candidate from both sides, not only those each side found.
             bm25 = np.array([bm25_all[index.position[cid]] if cid in index.position else 0.0 for cid in ids])
             dense = np.array([float(records[cid]["embedding"] @ query_vector) for cid in ids])
-            fused = weighted_fusion(bm25, dense, self.bm25_weight)
+            bm25_moments = (float(bm25_all.mean()), float(bm25_all.std()))
+            fused = z_score_fusion(bm25, bm25_moments, dense, self.store.dense_stats().moments(query_vector), self.bm25_weight)
             scored = [(cid, float(fused[i]), float(dense[i])) for i, cid in enumerate(ids)]
         elif mode == "dense":
             scored = [(cid, candidates[cid]["dense"], candidates[cid]["dense"]) for cid in ids]

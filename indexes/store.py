@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from indexes.bm25 import Bm25Index, cached_index
+from indexes.bm25 import Bm25Index
+from indexes.dense_stats import DenseStats
+from indexes.versioned import load_versioned
 from indexes.errors import StoreError
 
 COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
@@ -257,17 +259,43 @@ class ChunkStore:
         connection.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (uuid.uuid4().hex,))
 
     # ---- reads ----------------------------------------------------------------------------
+    def version(self) -> str:
+        """Changes on every write; derived indexes are rebuilt when it does."""
+        if not self.exists():
+            return "empty"
+        with closing(self._connect()) as connection:
+            return self._meta(connection, "version") or "empty"
+
     def bm25(self) -> Bm25Index:
         """The BM25 index matching the manifest, from memory when nothing changed since last time."""
-        with closing(self._connect()) as connection:
-            version = self._meta(connection, "version") or "empty"
+        version = self.version()
 
         def rebuild() -> Bm25Index:
             with closing(self._connect()) as connection:
                 rows = connection.execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
             return Bm25Index.build([row[0] for row in rows], [json.loads(row[1]) for row in rows], version)
 
-        return cached_index(self.directory / "bm25", version, rebuild)
+        return load_versioned(self.directory / "bm25", version, Bm25Index.load, rebuild)
+
+    def refresh_derived(self) -> None:
+        self.bm25()
+        self.dense_stats()
+
+    def dense_stats(self) -> DenseStats:
+        """Mean and second moment of the collection's vectors (see indexes/dense_stats.py)."""
+        version = self.version()
+
+        def rebuild() -> DenseStats:
+            with closing(self._connect()) as connection:
+                ids = [row[0] for row in connection.execute("SELECT id FROM chunks ORDER BY id")]
+            collection = self._collection()
+            batches = (
+                collection.get(ids=ids[start : start + CHROMA_BATCH], include=["embeddings"])["embeddings"]
+                for start in range(0, len(ids), CHROMA_BATCH)
+            )
+            return DenseStats.build(batches, version)
+
+        return load_versioned(self.directory / "stats", version, DenseStats.load, rebuild)
 
     def dense_search(self, query_vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, best first."""

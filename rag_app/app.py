@@ -122,19 +122,19 @@ class RagApp:
                 on_report(report)
             bar.update(1)
         bar.close()
-        self._refresh_bm25(reports)
+        self._refresh_derived_indexes(reports)
         return reports
 
     def ingest_documents(self, documents: list[Document], *, progress: bool = False) -> list[SourceReport]:
         """Ingest already-loaded LangChain Documents (grouped by their `source` metadata)."""
         reports = self._ingest_documents(documents, progress=progress)
-        self._refresh_bm25(reports)
+        self._refresh_derived_indexes(reports)
         return reports
 
-    def _refresh_bm25(self, reports: list[SourceReport]) -> None:
-        """Rebuild BM25 once per ingest call, here rather than on the next question."""
+    def _refresh_derived_indexes(self, reports: list[SourceReport]) -> None:
+        """Rebuild BM25 and the corpus statistics once per ingest call, not on the next question."""
         if any(r.status in ("added", "updated") for r in reports):
-            self.store.bm25()
+            self.store.refresh_derived()
 
     def _ingest_documents(self, documents: list[Document], *, progress: bool) -> list[SourceReport]:
         by_source: dict[str, list[Document]] = defaultdict(list)
@@ -190,7 +190,7 @@ class RagApp:
         if removed == 0 and canonical_source(source) != source:
             removed = self.store.remove_source(canonical_source(source))
         if removed:
-            self.store.bm25()
+            self.store.refresh_derived()
         return removed
 
     # ---- questions ------------------------------------------------------------------------
