@@ -90,6 +90,17 @@ class SourceInfo:
 
 
 @dataclass(frozen=True)
+class SourceWrite:
+    """New chunks of one source (with their vectors and BM25 tokens) and the stored ids it keeps."""
+
+    source: str
+    chunks: list[Document]
+    embeddings: np.ndarray
+    tokens: list[list[str]]
+    keep_ids: set[str]
+
+
+@dataclass(frozen=True)
 class WriteResult:
     added: int
     removed: int
@@ -186,16 +197,25 @@ class ChunkStore:
         return self._chroma
 
     # ---- writes ---------------------------------------------------------------------------
-    def write_source(
-        self, source: str, chunks: list[Document], embeddings: np.ndarray, tokens: list[list[str]], keep_ids: set[str]
-    ) -> WriteResult:
-        """Make `source` consist of `keep_ids` (already stored) plus `chunks` (new, embedded here)."""
+    def write_sources(self, writes: list[SourceWrite]) -> list[WriteResult]:
+        """Make each source consist of its `keep_ids` (already stored) plus its new `chunks`.
+
+        All new chunks go to Chroma in large batches (each Chroma write costs ~50 ms of syncing,
+        so one write per small source would dominate ingest time), then the manifest changes in one
+        transaction. A failed Chroma write deletes what it added and stores nothing.
+        """
+        if not writes:
+            return []
         self.check_compatible()
         collection = self._collection()
         with closing(self._connect()) as connection, connection:
             self._record_settings(connection)
-            old_ids = {row[0] for row in connection.execute("SELECT id FROM chunks WHERE source = ?", (source,))}
-        new_ids = [chunk.id for chunk in chunks]
+            old_ids = {
+                write.source: {row[0] for row in connection.execute("SELECT id FROM chunks WHERE source = ?", (write.source,))}
+                for write in writes
+            }
+        chunks = [chunk for write in writes for chunk in write.chunks]
+        embeddings = np.concatenate([write.embeddings for write in writes]) if chunks else np.zeros((0, 1))
         added: list[str] = []
         try:
             for start in range(0, len(chunks), CHROMA_BATCH):
@@ -211,35 +231,43 @@ class ChunkStore:
         except Exception as exc:
             if added:
                 collection.delete(ids=added)
-            raise StoreError(f"{source}: could not write to the vector store ({exc}); nothing was stored") from exc
-        removed = sorted(old_ids - keep_ids - set(new_ids))
-        for start in range(0, len(removed), CHROMA_BATCH):
-            collection.delete(ids=removed[start : start + CHROMA_BATCH])
-        first = chunks[0].metadata if chunks else {}
+            names = ", ".join(write.source for write in writes[:3]) + (", ..." if len(writes) > 3 else "")
+            raise StoreError(f"{names}: could not write to the vector store ({exc}); nothing was stored") from exc
+        removed = {
+            write.source: sorted(old_ids[write.source] - write.keep_ids - {chunk.id for chunk in write.chunks})
+            for write in writes
+        }
+        all_removed = [cid for ids in removed.values() for cid in ids]
+        for start in range(0, len(all_removed), CHROMA_BATCH):
+            collection.delete(ids=all_removed[start : start + CHROMA_BATCH])
         with closing(self._connect()) as connection, connection:
-            if removed:
-                connection.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid in removed])
-            connection.executemany(
-                "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)",
-                [
-                    (chunk.id, source, chunk.metadata.get("chunk_index", 0), json.dumps(chunk_tokens, ensure_ascii=False))
-                    for chunk, chunk_tokens in zip(chunks, tokens)
-                ],
-            )
-            total = connection.execute("SELECT COUNT(*) FROM chunks WHERE source = ?", (source,)).fetchone()[0]
-            previous = connection.execute("SELECT source_type, title FROM sources WHERE source = ?", (source,)).fetchone()
-            connection.execute(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
-                (
-                    source,
-                    first.get("source_type", previous[0] if previous else None),
-                    first.get("title", previous[1] if previous else None),
-                    total,
-                    time.time(),
-                ),
-            )
+            connection.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid in all_removed])
+            for write in writes:
+                self._record_source(connection, write)
             self._bump_version(connection)
-        return WriteResult(added=len(new_ids), removed=len(removed))
+        return [WriteResult(added=len(write.chunks), removed=len(removed[write.source])) for write in writes]
+
+    def _record_source(self, connection: sqlite3.Connection, write: SourceWrite) -> None:
+        connection.executemany(
+            "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)",
+            [
+                (chunk.id, write.source, chunk.metadata.get("chunk_index", 0), json.dumps(tokens, ensure_ascii=False))
+                for chunk, tokens in zip(write.chunks, write.tokens)
+            ],
+        )
+        total = connection.execute("SELECT COUNT(*) FROM chunks WHERE source = ?", (write.source,)).fetchone()[0]
+        previous = connection.execute("SELECT source_type, title FROM sources WHERE source = ?", (write.source,)).fetchone()
+        first = write.chunks[0].metadata if write.chunks else {}
+        connection.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+            (
+                write.source,
+                first.get("source_type", previous[0] if previous else None),
+                first.get("title", previous[1] if previous else None),
+                total,
+                time.time(),
+            ),
+        )
 
     def remove_source(self, source: str) -> int:
         """Delete a source from both indexes; returns the number of chunks removed (0: unknown)."""

@@ -22,7 +22,7 @@ from indexes.chunking import chunk_documents
 from indexes.embeddings import make_embedder
 from indexes.morphemes import get_tokenizer
 from indexes.retrieval import MODES, RetrievedChunk, Retriever
-from indexes.store import ChunkStore, SourceInfo
+from indexes.store import ChunkStore, SourceInfo, SourceWrite
 from loaders import expand_sources, is_sql_url, is_web_url, load_source
 from rag_app.answer import Answer, ExtractiveAnswerer, Generator
 from rag_app.config import Settings
@@ -31,6 +31,9 @@ from rag_app.errors import ConfigError, RagError, StoreError
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
+# Loaded sources are written together up to these limits (fewer vector-store writes, bounded memory).
+WRITE_BATCH_SOURCES = 32
+WRITE_BATCH_CHARS = 2_000_000
 
 
 @dataclass
@@ -100,8 +103,28 @@ class RagApp:
         if isinstance(sources, str):
             sources = [sources]
         expanded = expand_sources(list(sources))
-        reports = []
+        reports: list[SourceReport] = []
+        # Loaded sources (or their failure reports), in input order, not yet written.
+        pending: list[tuple[str, list[Document] | SourceReport]] = []
+
+        def flush() -> None:
+            # Small sources are written together: one vector-store write per source would cost
+            # more than embedding them (see ChunkStore.write_sources).
+            loaded = [(source, docs) for source, docs in pending if isinstance(docs, list)]
+            try:
+                written = {r.source: r for r in self._ingest_documents([d for _, docs in loaded for d in docs], progress=progress)}
+                results = {source: written[docs[0].metadata["source"]] for source, docs in loaded}
+            except RagError as exc:
+                results = {source: SourceReport(source=source, status="failed", error=str(exc)) for source, _ in loaded}
+            for source, item in pending:
+                report = item if isinstance(item, SourceReport) else results[source]
+                reports.append(report)
+                if on_report:
+                    on_report(report)
+            pending.clear()
+
         bar = _progress_bar(len(expanded), "sources", progress)
+        pending_chars = 0
         for source in expanded:
             bar.set_postfix_str(_short(source))
             try:
@@ -109,18 +132,19 @@ class RagApp:
                 if not (is_web_url(source) or is_sql_url(source)):
                     for doc in documents:
                         doc.metadata["source"] = canonical_source(source)
-                report = self._ingest_documents(documents, progress=progress)[0]
+                pending.append((source, documents))
+                pending_chars += sum(len(doc.page_content) for doc in documents)
             except RagError as exc:
-                report = SourceReport(source=source, status="failed", error=str(exc))
+                pending.append((source, SourceReport(source=source, status="failed", error=str(exc))))
             except Exception as exc:  # a library bug on one source must not stop the batch
-                log.debug("unexpected error while ingesting %s", source, exc_info=True)
-                report = SourceReport(
-                    source=source, status="failed", error=f"{source}: unexpected {type(exc).__name__}: {exc}; please report it"
-                )
-            reports.append(report)
-            if on_report:
-                on_report(report)
+                log.debug("unexpected error while loading %s", source, exc_info=True)
+                error = f"{source}: unexpected {type(exc).__name__}: {exc}; please report it"
+                pending.append((source, SourceReport(source=source, status="failed", error=error)))
+            if len(pending) >= WRITE_BATCH_SOURCES or pending_chars > WRITE_BATCH_CHARS:
+                flush()
+                pending_chars = 0
             bar.update(1)
+        flush()
         bar.close()
         self._refresh_derived_indexes(reports)
         return reports
@@ -158,14 +182,16 @@ class RagApp:
                 plans.append((source, new_chunks, existing & wanted, len(chunks), bool(existing)))
         new_chunks = [chunk for plan in plans for chunk in plan[1]]
         embeddings = self._embed([chunk.page_content for chunk in new_chunks], progress)
+        writes = []
         start = 0
-        for source, chunks, keep_ids, total, had_chunks in plans:
+        for source, chunks, keep_ids, _, _ in plans:
             end = start + len(chunks)
             tokens = [self.terms(chunk.page_content) for chunk in chunks]
-            result = self.store.write_source(source, chunks, embeddings[start:end], tokens, keep_ids=keep_ids)
+            writes.append(SourceWrite(source, chunks, embeddings[start:end], tokens, keep_ids))
+            start = end
+        for (source, _, _, total, had_chunks), result in zip(plans, self.store.write_sources(writes)):
             status = "updated" if had_chunks else "added"
             reports[source] = SourceReport(source, status, chunks=total, embedded=result.added, removed=result.removed)
-            start = end
         return [reports[source] for source in by_source]
 
     def _embed(self, texts: list[str], progress: bool):
