@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -17,7 +19,17 @@ from loaders.errors import LoaderError, RagError
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+# Office and Korean word-processor files: suffix -> (module, function).
+OFFICE_LOADERS = {
+    ".docx": ("loaders.office", "load_docx"),
+    ".pptx": ("loaders.office", "load_pptx"),
+    ".xlsx": ("loaders.office", "load_xlsx"),
+    ".csv": ("loaders.office", "load_csv"),
+    ".hwpx": ("loaders.hwp", "load_hwpx"),
+    ".hwp": ("loaders.hwp", "load_hwp"),
+}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | set(OFFICE_LOADERS)
+_YOUTUBE = re.compile(r"^(?:youtube:|https?://(?:www\.|m\.)?(?:youtube\.com/|youtu\.be/))", re.IGNORECASE)
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql", "duckdb")
 
 __all__ = [
@@ -25,14 +37,26 @@ __all__ = [
     "RagError",
     "SUPPORTED_SUFFIXES",
     "expand_sources",
+    "is_file_source",
     "is_sql_url",
     "is_web_url",
+    "is_youtube",
     "load_source",
 ]
 
 
+def is_youtube(source: str) -> bool:
+    """youtube:ID, https://www.youtube.com/watch?v=ID, https://youtu.be/ID (and m./shorts/embed forms)."""
+    return bool(_YOUTUBE.match(source))
+
+
 def is_web_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
+
+
+def is_file_source(source: str) -> bool:
+    """A path on disk (file or directory), as opposed to a URL, database URL or YouTube id."""
+    return not (is_youtube(source) or is_web_url(source) or is_sql_url(source) or "://" in source)
 
 
 def is_sql_url(source: str) -> bool:
@@ -49,7 +73,7 @@ def expand_sources(sources: list[str]) -> list[str]:
     expanded: list[str] = []
     for source in sources:
         path = Path(source)
-        if is_web_url(source) or is_sql_url(source) or not path.is_dir():
+        if not is_file_source(source) or not path.is_dir():
             expanded.append(source)
             continue
         files = sorted(
@@ -65,6 +89,10 @@ def expand_sources(sources: list[str]) -> list[str]:
 
 def load_source(source: str, *, table: str | None = None, query: str | None = None) -> list[Document]:
     """Load one source (not a directory: see `expand_sources`). Raises LoaderError with the fix."""
+    if is_youtube(source):
+        from loaders.youtube import load_youtube
+
+        return load_youtube(source)
     if is_web_url(source):
         from loaders.html import load_url
 
@@ -73,7 +101,7 @@ def load_source(source: str, *, table: str | None = None, query: str | None = No
         from loaders.sql import load_sql
 
         return load_sql(source, table=table, query=query)
-    if "://" in source:
+    if "://" in source:  # youtube: has no "//", and was handled above
         scheme = source.split("://", 1)[0]
         raise LoaderError(source, f"unsupported URL scheme {scheme!r}; use http(s):// or a SQLAlchemy database URL")
     path = Path(source)
@@ -92,6 +120,9 @@ def load_source(source: str, *, table: str | None = None, query: str | None = No
         from loaders.html import load_html_file
 
         return load_html_file(path, source)
+    if suffix in OFFICE_LOADERS:
+        module, function = OFFICE_LOADERS[suffix]
+        return getattr(importlib.import_module(module), function)(path, source)
     if not path.exists():
         raise LoaderError(source, "file not found; check the path")
     raise LoaderError(

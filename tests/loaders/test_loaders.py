@@ -97,9 +97,9 @@ def test_missing_file_with_unsupported_suffix_says_not_found(tmp_path):
 
 
 def test_unsupported_suffix_is_an_error(tmp_path):
-    path = tmp_path / "report.docx"
-    path.write_bytes(b"PK\x03\x04 not really a docx")
-    with pytest.raises(LoaderError, match="unsupported file type '.docx'") as info:
+    path = tmp_path / "report.odt"
+    path.write_bytes(b"PK\x03\x04 an OpenDocument file")
+    with pytest.raises(LoaderError, match="unsupported file type '.odt'") as info:
         load_source(str(path))
     assert str(path) in str(info.value)
     assert ".pdf" in str(info.value)  # names what is supported
@@ -116,14 +116,13 @@ def test_expand_sources_recursive_skips_hidden_and_unsupported(tmp_path):
     (root / "sub" / "deeper").mkdir(parents=True)
     (root / ".git").mkdir()
     (root / ".hidden_dir").mkdir()
-    for rel in ("a.md", "sub/b.txt", "sub/deeper/c.pdf", "sub/page.HTML", "z.markdown"):
+    supported = ("a.md", "sub/b.txt", "sub/deeper/c.pdf", "sub/page.HTML", "z.markdown", "sub/data.csv", "sub/보고서.hwpx")
+    for rel in supported:
         (root / rel).write_text("x", encoding="utf-8")
-    for rel in (".git/config.md", ".hidden_dir/d.txt", ".secret.md", "image.png", "sub/data.csv", "noext"):
+    for rel in (".git/config.md", ".hidden_dir/d.txt", ".secret.md", "image.png", "sub/notes.odt", "noext"):
         (root / rel).write_text("x", encoding="utf-8")
     expanded = expand_sources([str(root)])
-    assert expanded == sorted(
-        str(root / rel) for rel in ("a.md", "sub/b.txt", "sub/deeper/c.pdf", "sub/page.HTML", "z.markdown")
-    )
+    assert expanded == sorted(str(root / rel) for rel in supported)
 
 
 def test_expand_sources_passes_through_files_urls_and_db_urls(tmp_path):
