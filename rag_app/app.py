@@ -23,7 +23,7 @@ from indexes.embeddings import make_embedder
 from indexes.morphemes import get_tokenizer
 from indexes.retrieval import MODES, RetrievedChunk, Retriever
 from indexes.store import ChunkStore, SourceInfo, SourceWrite
-from loaders import expand_sources, is_sql_url, is_web_url, load_source
+from loaders import expand_sources, is_file_source, is_web_url, is_youtube, load_source
 from rag_app.answer import Answer, ExtractiveAnswerer, Generator
 from rag_app.config import Settings
 from rag_app.errors import ConfigError, RagError, StoreError
@@ -53,9 +53,7 @@ class SourceReport:
 
 def canonical_source(source: str) -> str:
     """Files are stored by absolute path, so the same file is one source from any directory."""
-    if is_web_url(source) or is_sql_url(source) or "://" in source:
-        return source
-    return str(Path(source).expanduser().resolve())
+    return str(Path(source).expanduser().resolve()) if is_file_source(source) else source
 
 
 class RagApp:
@@ -96,12 +94,21 @@ class RagApp:
         *,
         table: str | None = None,
         query: str | None = None,
+        crawl_depth: int | None = None,
+        max_pages: int = 50,
         progress: bool = False,
         on_report: Callable[[SourceReport], None] | None = None,
     ) -> list[SourceReport]:
-        """Ingest files, directories, URLs or database URLs. One bad source never stops the others."""
+        """Ingest files, directories, URLs, YouTube videos or database URLs.
+
+        With `crawl_depth`, each http(s) URL is crawled breadth-first within its site (robots.txt
+        honoured, at most `max_pages` pages) and every page becomes its own source.
+        One bad source never stops the others.
+        """
         if isinstance(sources, str):
             sources = [sources]
+        if crawl_depth is not None and crawl_depth < 0:
+            raise ConfigError(f"--crawl must be 0 or more, got {crawl_depth}")
         expanded = expand_sources(list(sources))
         reports: list[SourceReport] = []
         # Loaded sources (or their failure reports), in input order, not yet written.
@@ -125,29 +132,49 @@ class RagApp:
 
         bar = _progress_bar(len(expanded), "sources", progress)
         pending_chars = 0
-        for source in expanded:
-            bar.set_postfix_str(_short(source))
-            try:
-                documents = load_source(source, table=table, query=query)
-                if not (is_web_url(source) or is_sql_url(source)):
-                    for doc in documents:
-                        doc.metadata["source"] = canonical_source(source)
-                pending.append((source, documents))
-                pending_chars += sum(len(doc.page_content) for doc in documents)
-            except RagError as exc:
-                pending.append((source, SourceReport(source=source, status="failed", error=str(exc))))
-            except Exception as exc:  # a library bug on one source must not stop the batch
-                log.debug("unexpected error while loading %s", source, exc_info=True)
-                error = f"{source}: unexpected {type(exc).__name__}: {exc}; please report it"
-                pending.append((source, SourceReport(source=source, status="failed", error=error)))
+        for source, loaded in self._load_each(expanded, table, query, crawl_depth, max_pages, bar):
+            pending.append((source, loaded))
+            if isinstance(loaded, list):
+                pending_chars += sum(len(doc.page_content) for doc in loaded)
             if len(pending) >= WRITE_BATCH_SOURCES or pending_chars > WRITE_BATCH_CHARS:
                 flush()
                 pending_chars = 0
-            bar.update(1)
         flush()
         bar.close()
         self._refresh_derived_indexes(reports)
         return reports
+
+    def _load_each(self, sources, table, query, crawl_depth, max_pages, bar):
+        """Yield (source, Documents) or (source, failed SourceReport) for each source, crawled pages included."""
+        for source in sources:
+            bar.set_postfix_str(_short(source))
+            if crawl_depth is not None and is_web_url(source) and not is_youtube(source):
+                from loaders.crawl import crawl
+
+                bar.total += max_pages - 1
+                try:
+                    for page in crawl(source, max_depth=crawl_depth, max_pages=max_pages):
+                        bar.update(1)
+                        if page.error is not None:
+                            yield page.url, SourceReport(source=page.url, status="failed", error=str(page.error))
+                        else:
+                            yield page.url, page.documents
+                except RagError as exc:
+                    yield source, SourceReport(source=source, status="failed", error=str(exc))
+                continue
+            try:
+                documents = load_source(source, table=table, query=query)
+                if is_file_source(source):
+                    for doc in documents:
+                        doc.metadata["source"] = canonical_source(source)
+                yield source, documents
+            except RagError as exc:
+                yield source, SourceReport(source=source, status="failed", error=str(exc))
+            except Exception as exc:  # a library bug on one source must not stop the batch
+                log.debug("unexpected error while loading %s", source, exc_info=True)
+                error = f"{source}: unexpected {type(exc).__name__}: {exc}; please report it"
+                yield source, SourceReport(source=source, status="failed", error=error)
+            bar.update(1)
 
     def ingest_documents(self, documents: list[Document], *, progress: bool = False) -> list[SourceReport]:
         """Ingest already-loaded LangChain Documents (grouped by their `source` metadata)."""

@@ -25,10 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = sub.add_parser("ingest", parents=[common], help="add files, directories, URLs or databases")
-    ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="file, directory, http(s) URL or SQLAlchemy URL")
+    ingest.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="file, directory, http(s) URL, YouTube URL or youtube:ID, SQLAlchemy URL"
+    )
     what = ingest.add_mutually_exclusive_group()
     what.add_argument("--table", help="database table to ingest (one document per row)")
     what.add_argument("--query", help="SQL query to ingest (one document per row)")
+    ingest.add_argument("--crawl", type=int, metavar="DEPTH", help="follow same-site links from each URL, DEPTH levels deep")
+    ingest.add_argument("--max-pages", type=int, default=50, help="page limit per crawled URL (default 50)")
     ingest.add_argument("--chunk-size", type=int, help="characters per chunk")
     ingest.add_argument("--chunk-overlap", type=int, help="characters shared by consecutive chunks")
     ingest.add_argument("--json", action="store_true", help="print one JSON object per source")
@@ -88,7 +92,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             print(f"{report.status:<9}  {report.source}  ({report.chunks} chunks, {report.embedded} embedded, {report.removed} removed)")
 
-    reports = app.ingest(args.sources, table=args.table, query=args.query, progress=interactive, on_report=report_line)
+    reports = app.ingest(
+        args.sources,
+        table=args.table,
+        query=args.query,
+        crawl_depth=args.crawl,
+        max_pages=args.max_pages,
+        progress=interactive,
+        on_report=report_line,
+    )
     failed = sum(r.status == "failed" for r in reports)
     if not args.json:
         done = len(reports) - failed
@@ -106,7 +118,7 @@ def _print_answer(answer, as_json: bool, extra: dict | None = None) -> None:
         return
     print(answer.answer)
     for c in answer.citations:
-        where = f", p.{c.page}" if c.page is not None else ""
+        where = f" ({c.location})" if c.location else ""
         title = f"{c.title} — " if c.title else ""
         print(f"  [{c.n}] {title}{c.source}{where}")
 
