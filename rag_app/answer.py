@@ -50,6 +50,8 @@ class Citation:
     page: int | None
     text: str
     score: float
+    location: str | None = None  # human-friendly place: "page 3", "slide 5", "02:03", "row 17"
+    link: str | None = None  # where to open it: the URL (YouTube at the second), or a file:// URI
 
 
 @dataclass
@@ -90,6 +92,39 @@ def abstention(question: str, chunks: list[RetrievedChunk]) -> Answer:
     return Answer(question=question, answer=message, abstained=True, citations=[], chunks=chunks)
 
 
+def format_timestamp(seconds: float) -> str:
+    """123 -> "02:03"; 3723 -> "1:02:03"."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def location_of(meta: dict[str, Any]) -> str | None:
+    if meta.get("start_seconds") is not None:
+        return format_timestamp(float(meta["start_seconds"]))
+    if meta.get("page") is not None:
+        return f"{'slide' if meta.get('source_type') == 'pptx' else 'page'} {meta['page']}"
+    if meta.get("row_id") is not None:
+        return f"row {meta['row_id']}"
+    return None
+
+
+def link_of(meta: dict[str, Any]) -> str | None:
+    source = str(meta.get("source", ""))
+    if source.startswith(("http://", "https://")):
+        if meta.get("start_seconds") is not None:
+            separator = "&" if "?" in source else "?"
+            return f"{source}{separator}t={int(float(meta['start_seconds']))}s"
+        return source
+    if source.startswith("/"):
+        from pathlib import Path
+
+        uri = Path(source).as_uri()
+        return f"{uri}#page={meta['page']}" if meta.get("source_type") == "pdf" and meta.get("page") else uri
+    return None  # databases and other sources have no link to open
+
+
 def citation_for(n: int, chunk: RetrievedChunk) -> Citation:
     meta = chunk.metadata
     page = meta.get("page")
@@ -100,6 +135,8 @@ def citation_for(n: int, chunk: RetrievedChunk) -> Citation:
         page=int(page) if page is not None else None,
         text=chunk.text,
         score=round(float(chunk.score), 4),
+        location=location_of(meta),
+        link=link_of(meta),
     )
 
 

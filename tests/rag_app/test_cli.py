@@ -43,13 +43,15 @@ def _check_answer_payload(payload: dict) -> None:
     assert isinstance(payload["timings_ms"], dict)
     assert all(isinstance(v, (int, float)) for v in payload["timings_ms"].values())
     for citation in payload["citations"]:
-        assert set(citation) == {"n", "source", "title", "page", "text", "score"}
+        assert set(citation) == {"n", "source", "title", "page", "text", "score", "location", "link"}
         assert type(citation["n"]) is int
         assert isinstance(citation["source"], str) and citation["source"]
         assert citation["title"] is None or isinstance(citation["title"], str)
         assert citation["page"] is None or type(citation["page"]) is int
         assert isinstance(citation["text"], str) and citation["text"]
         assert isinstance(citation["score"], float)
+        assert citation["location"] is None or isinstance(citation["location"], str)
+        assert citation["link"] is None or citation["link"].startswith(("file://", "http://", "https://"))
     assert _markers(payload["answer"]) == {c["n"] for c in payload["citations"]}
     if payload["abstained"]:
         assert payload["citations"] == []
@@ -221,7 +223,7 @@ def test_bad_sources_one_line_each_good_one_still_ingested(tmp_path):
     good = tmp_path / "good.md"
     good.write_text("# 좋은 문서\n\n이 문서는 정상적으로 색인된다.", encoding="utf-8")
     missing = tmp_path / "missing_file.txt"
-    unsupported = tmp_path / "slides.pptx"
+    unsupported = tmp_path / "slides.key"
     unsupported.write_bytes(b"PK\x03\x04")
     encrypted = make_encrypted_pdf(tmp_path / "locked.pdf")
     empty = tmp_path / "empty.txt"
