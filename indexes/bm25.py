@@ -45,11 +45,13 @@ class Bm25Index:
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
     @classmethod
-    def build(cls, ids: list[str], token_lists: list[list[str]], version: str) -> "Bm25Index":
+    def build(
+        cls, ids: list[str], token_lists: list[list[str]], version: str, k1: float = BM25_K1, b: float = BM25_B
+    ) -> "Bm25Index":
         document_frequency = Counter(term for tokens in token_lists for term in set(tokens))
         if not ids:
             return cls([], None, version, {})
-        retriever = _bm25s().BM25(k1=BM25_K1, b=BM25_B)
+        retriever = _bm25s().BM25(k1=k1, b=b)
         # An empty token list would make bm25s drop the document; a placeholder keeps positions aligned.
         retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
         return cls(list(ids), retriever, version, dict(document_frequency))

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from indexes.bm25 import Bm25Index
+from indexes.bm25 import BM25_B, BM25_K1, Bm25Index
 from indexes.dense_stats import DenseStats
 from indexes.versioned import load_versioned
 from indexes.errors import StoreError
@@ -296,12 +296,14 @@ class ChunkStore:
 
     def bm25(self) -> Bm25Index:
         """The BM25 index matching the manifest, from memory when nothing changed since last time."""
-        version = self.version()
+        # The scoring parameters are part of the version: an index saved with other ones is rebuilt.
+        version = f"{self.version()}|k1={BM25_K1}|b={BM25_B}"
 
         def rebuild() -> Bm25Index:
             with closing(self._connect()) as connection:
                 rows = connection.execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
-            return Bm25Index.build([row[0] for row in rows], [json.loads(row[1]) for row in rows], version)
+            token_lists = [json.loads(row[1]) for row in rows]
+            return Bm25Index.build([row[0] for row in rows], token_lists, version, k1=BM25_K1, b=BM25_B)
 
         return load_versioned(self.directory / "bm25", version, Bm25Index.load, rebuild)
 

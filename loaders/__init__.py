@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 from pathlib import Path
+from typing import Callable
 
 from langchain_core.documents import Document
 
@@ -87,12 +88,23 @@ def expand_sources(sources: list[str]) -> list[str]:
     return expanded
 
 
-def load_source(source: str, *, table: str | None = None, query: str | None = None) -> list[Document]:
-    """Load one source (not a directory: see `expand_sources`). Raises LoaderError with the fix."""
-    if is_youtube(source):
-        from loaders.youtube import load_youtube
+def load_source(
+    source: str,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    languages: tuple[str, ...] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> list[Document]:
+    """Load one source (not a directory: see `expand_sources`). Raises LoaderError with the fix.
 
-        return load_youtube(source)
+    `table`/`query` select rows of a database, read in batches with `on_rows(rows so far)` after
+    each; `languages` orders YouTube transcript languages.
+    """
+    if is_youtube(source):
+        from loaders.youtube import DEFAULT_LANGUAGES, load_youtube
+
+        return load_youtube(source, languages=tuple(languages or DEFAULT_LANGUAGES))
     if is_web_url(source):
         from loaders.html import load_url
 
@@ -100,7 +112,7 @@ def load_source(source: str, *, table: str | None = None, query: str | None = No
     if is_sql_url(source):
         from loaders.sql import load_sql
 
-        return load_sql(source, table=table, query=query)
+        return load_sql(source, table=table, query=query, on_rows=on_rows)
     if "://" in source:  # youtube: has no "//", and was handled above
         scheme = source.split("://", 1)[0]
         raise LoaderError(source, f"unsupported URL scheme {scheme!r}; use http(s):// or a SQLAlchemy database URL")

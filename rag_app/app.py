@@ -163,7 +163,13 @@ class RagApp:
                     yield source, SourceReport(source=source, status="failed", error=str(exc))
                 continue
             try:
-                documents = load_source(source, table=table, query=query)
+                documents = load_source(
+                    source,
+                    table=table,
+                    query=query,
+                    languages=self.settings.youtube_languages,
+                    on_rows=lambda rows: bar.set_postfix_str(f"{_short(source, 30)}: {rows:,} rows"),
+                )
                 if is_file_source(source):
                     for doc in documents:
                         doc.metadata["source"] = canonical_source(source)

@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--query", help="SQL query to ingest (one document per row)")
     ingest.add_argument("--crawl", type=int, metavar="DEPTH", help="follow same-site links from each URL, DEPTH levels deep")
     ingest.add_argument("--max-pages", type=int, default=50, help="page limit per crawled URL (default 50)")
+    ingest.add_argument(
+        "--languages", type=lambda text: tuple(code.strip() for code in text.split(",") if code.strip()),
+        help="YouTube transcript languages in order of preference (default: ko,en)",
+    )
     ingest.add_argument("--chunk-size", type=int, help="characters per chunk")
     ingest.add_argument("--chunk-overlap", type=int, help="characters shared by consecutive chunks")
     ingest.add_argument("--json", action="store_true", help="print one JSON object per source")
@@ -61,10 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace):
     from rag_app.config import Settings
 
-    overrides = {
-        key: getattr(args, key, None)
-        for key in ("collection", "home", "embedder", "chunk_size", "chunk_overlap", "k", "mode")
-    }
+    # flag name -> setting name; flags a command does not have are simply absent.
+    flags = {key: key for key in ("collection", "home", "embedder", "chunk_size", "chunk_overlap", "k", "mode")}
+    flags["languages"] = "youtube_languages"
+    overrides = {setting: getattr(args, flag, None) for flag, setting in flags.items()}
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 

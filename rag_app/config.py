@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     mode: Literal["hybrid", "dense", "bm25"] = DEFAULT_MODE
     bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)
     base_url: str | None = None
+    # YouTube transcript languages in order of preference (RAG_APP_YOUTUBE_LANGUAGES='["ko","en"]').
+    youtube_languages: tuple[str, ...] = ("ko", "en")
     # http://HOST:PORT of a Chroma server (`chroma run`); unset: Chroma on disk under `home`.
     chroma_url: str | None = None
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_APP_OPENAI_API_KEY"))
