@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     remove = sub.add_parser("remove", parents=[common], help="delete a source from the collection")
     remove.add_argument("source", metavar="SOURCE")
+
+    tokenize = sub.add_parser("tokenize", help="compare tokenizers on a text (tokens, ids, counts)")
+    tokenize.add_argument("text", help="the text to tokenize")
+    tokenize.add_argument(
+        "--tokenizer", action="append", metavar="NAME",
+        help="whitespace, keras, kiwi, okt, mecab, tiktoken, spm:PATH, hf:PATH (repeatable; default: whitespace, kiwi, tiktoken)",
+    )
+    tokenize.add_argument("--json", action="store_true", help='print a list of {"tokenizer", "tokens", "ids", "count"}')
     return parser
 
 
@@ -201,7 +209,28 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "sources": cmd_sources, "remove": cmd_remove}
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from indexes.tokenizers import compare
+
+    rows = compare(args.text, args.tokenizer or ["whitespace", "kiwi", "tiktoken"])
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    width = max(len(row["tokenizer"]) for row in rows)
+    for row in rows:
+        print(f"{row['tokenizer']:<{width}}  {row['count']:>4}  {' | '.join(row['tokens'])}")
+        print(f"{'':<{width}}        ids: {row['ids']}")
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "sources": cmd_sources,
+    "remove": cmd_remove,
+    "tokenize": cmd_tokenize,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
