@@ -67,6 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="whitespace, keras, kiwi, okt, mecab, tiktoken, spm:PATH, hf:PATH (repeatable; default: whitespace, kiwi, tiktoken)",
     )
     tokenize.add_argument("--json", action="store_true", help='print a list of {"tokenizer", "tokens", "ids", "count"}')
+
+    tokenizer = sub.add_parser("tokenizer", help="train a subword tokenizer (SentencePiece or Hugging Face)")
+    tokenizer_sub = tokenizer.add_subparsers(dest="tokenizer_command", required=True, metavar="ACTION")
+    train = tokenizer_sub.add_parser("train", help="train on a text file (one text per line) and save it")
+    train.add_argument("input", metavar="TEXT_FILE")
+    train.add_argument("--type", choices=("spm-unigram", "spm-bpe", "hf-bpe", "hf-wordpiece"), default="spm-unigram")
+    train.add_argument("--vocab-size", type=int, default=8000)
+    train.add_argument("--max-lines", type=int, help="train on the first N lines only")
+    train.add_argument("--output", "-o", required=True, help="where to save (.model for spm, .json for hf)")
+
+    vectorize = sub.add_parser("vectorize", help="show the document-term matrix and top TF-IDF terms of texts")
+    vectorize.add_argument("texts", nargs="+", metavar="TEXT")
+    vectorize.add_argument("--analyzer", choices=("kiwi", "whitespace", "char"), default="kiwi")
+    vectorize.add_argument("--top", type=int, default=5, help="top TF-IDF terms per text")
+    vectorize.add_argument("--json", action="store_true")
     return parser
 
 
@@ -223,6 +238,51 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tokenizer(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from indexes.tokenizers import HFTokenizer, SentencePieceTokenizer
+
+    if not Path(args.input).is_file():
+        _fail(f"{args.input}: file not found; pass a UTF-8 text file with one text per line")
+        return 1
+    family, _, model = args.type.partition("-")
+    if family == "spm":
+        trained = SentencePieceTokenizer().train(
+            args.input, vocab_size=args.vocab_size, model_type=model, max_lines=args.max_lines
+        )
+    else:
+        trained = HFTokenizer().train(args.input, vocab_size=args.vocab_size, model=model, max_lines=args.max_lines)
+    trained.save(args.output)
+    spec = f"{family}:{args.output}"
+    print(f"saved {args.type} tokenizer to {args.output}; use it with: rag-app tokenize TEXT --tokenizer {spec}")
+    return 0
+
+
+def cmd_vectorize(args: argparse.Namespace) -> int:
+    from indexes.baselines import document_term_matrix, top_tfidf_terms
+
+    terms, matrix = document_term_matrix(args.texts, args.analyzer)
+    top = top_tfidf_terms(args.texts, args.analyzer, n=args.top)
+    if args.json:
+        payload = {
+            "terms": terms,
+            "matrix": matrix.astype(int).tolist(),
+            "top_terms": [[{"term": t, "weight": round(float(w), 4)} for t, w in row] for row in top],
+        }
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    width = max(len(term) for term in terms) if terms else 4
+    print("document-term matrix (counts):")
+    print(" " * 6 + " ".join(f"{term:>{width}}" for term in terms))
+    for number, row in enumerate(matrix, start=1):
+        print(f"doc {number:<2}" + " ".join(f"{int(count):>{width}}" for count in row))
+    print("\ntop TF-IDF terms:")
+    for number, row in enumerate(top, start=1):
+        print(f"doc {number}: " + ", ".join(f"{term} ({weight:.3f})" for term, weight in row))
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
@@ -230,6 +290,8 @@ COMMANDS = {
     "sources": cmd_sources,
     "remove": cmd_remove,
     "tokenize": cmd_tokenize,
+    "tokenizer": cmd_tokenizer,
+    "vectorize": cmd_vectorize,
 }
 
 
