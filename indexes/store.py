@@ -35,6 +35,7 @@ COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
 CHROMA_BATCH = 2000  # Chroma's max batch is 5,461 on this build
 
 _clients: dict[str, Any] = {}
+_tfidf_cache: dict[str, "TfidfIndex"] = {}
 _clients_lock = threading.Lock()
 
 
@@ -87,6 +88,34 @@ class SourceInfo:
     source_type: str | None
     title: str | None
     updated_at: float
+
+
+def _identity(terms: list[str]) -> list[str]:
+    return terms
+
+
+class TfidfIndex:
+    """The `tfidf` retrieval mode: scikit-learn TF-IDF (sublinear tf, unigrams + bigrams) over the
+    terms BM25 already stores, so nothing is tokenized again."""
+
+    def __init__(self, ids: list[str], retriever, version: str):
+        self.ids = ids
+        self.version = version
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, ids: list[str], token_lists: list[list[str]], version: str) -> "TfidfIndex":
+        from indexes.baselines import NgramAnalyzer, TfidfRetriever
+
+        if not ids or not any(token_lists):
+            return cls([], None, version)
+        retriever = TfidfRetriever(analyzer=NgramAnalyzer(_identity, (1, 2)), ngram_range=(1, 1))
+        return cls(list(ids), retriever.fit(token_lists), version)
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        if self._retriever is None or not query_terms:
+            return np.zeros(len(self.ids))
+        return self._retriever.scores(query_terms)
 
 
 @dataclass(frozen=True)
@@ -306,6 +335,21 @@ class ChunkStore:
             return Bm25Index.build([row[0] for row in rows], token_lists, version, k1=BM25_K1, b=BM25_B)
 
         return load_versioned(self.directory / "bm25", version, Bm25Index.load, rebuild)
+
+    def tfidf(self) -> "TfidfIndex":
+        """TF-IDF over the stored BM25 terms (unigrams + bigrams), built once per process and version."""
+        version = self.version()
+        key = str(self.directory)
+        with _clients_lock:
+            cached = _tfidf_cache.get(key)
+        if cached is not None and cached.version == version:
+            return cached
+        with closing(self._connect()) as connection:
+            rows = connection.execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
+        index = TfidfIndex.build([row[0] for row in rows], [json.loads(row[1]) for row in rows], version)
+        with _clients_lock:
+            _tfidf_cache[key] = index
+        return index
 
     def refresh_derived(self) -> None:
         self.bm25()

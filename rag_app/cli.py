@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_question_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
-        command.add_argument("--mode", choices=("hybrid", "dense", "bm25"), help="retrieval mode (default hybrid)")
+        command.add_argument(
+            "--mode", choices=("hybrid", "dense", "bm25", "tfidf"), help="retrieval mode (default hybrid; tfidf is a baseline)"
+        )
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     ask.add_argument("question", nargs="?", help="the question")

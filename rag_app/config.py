@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     chunk_size: int = Field(DEFAULT_CHUNK_SIZE, gt=0)
     chunk_overlap: int = Field(DEFAULT_CHUNK_OVERLAP, ge=0)
     k: int = Field(DEFAULT_K, gt=0, le=100)
-    mode: Literal["hybrid", "dense", "bm25"] = DEFAULT_MODE
+    mode: Literal["hybrid", "dense", "bm25", "tfidf"] = DEFAULT_MODE
     bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)
     base_url: str | None = None
     # YouTube transcript languages in order of preference (RAG_APP_YOUTUBE_LANGUAGES='["ko","en"]').

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -78,11 +79,13 @@ def test_retrieve_shape_and_order(sample_app, mode):
         assert len(chunk.metadata["content_hash"]) == 64
     scores = [c.score for c in chunks]
     assert scores == sorted(scores, reverse=True)
-    if mode == "bm25":
+    if mode in ("bm25", "tfidf"):
         assert all(c.dense_score is None for c in chunks)
         assert all(c.score > 0 for c in chunks)
     else:
         assert all(isinstance(c.dense_score, float) and -1.0 <= c.dense_score <= 1.0 for c in chunks)
+    if mode == "tfidf":
+        assert all(c.score <= 1.0 + 1e-9 for c in chunks)  # cosine of l2-normalised TF-IDF vectors
     if mode == "dense":
         assert all(c.score == c.dense_score for c in chunks)
     if mode == "hybrid":
@@ -155,3 +158,25 @@ def test_retriever_on_empty_store_returns_nothing(tmp_path, mode):
 
     app = RagApp(home=tmp_path, collection="empty")
     assert app.retriever.retrieve("토큰화", k=3, mode=mode) == []
+
+
+def test_tfidf_mode_matches_scikit_learn_on_stored_terms(sample_app):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    app, _ = sample_app
+    query = "토큰화 방법"
+    top = app.retrieve(query, k=3, mode="tfidf")
+    index = app.store.bm25()
+    stored = app.store._connect().execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
+    terms = {cid: json.loads(tokens) for cid, tokens in stored}
+
+    def grams(words):
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+    vectorizer = TfidfVectorizer(analyzer=grams, sublinear_tf=True)
+    matrix = vectorizer.fit_transform([terms[cid] for cid in index.ids])
+    expected = (matrix @ vectorizer.transform([app.terms(query)]).T).toarray().ravel()
+    best = np.argsort(-expected, kind="stable")[:3]
+    assert [c.id for c in top] == [index.ids[i] for i in best]
+    assert [c.score for c in top] == pytest.approx([expected[i] for i in best])
+    assert top[0].metadata["source"].endswith("01_tokenization.md")
