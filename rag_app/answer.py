@@ -62,6 +62,7 @@ class Answer:
     citations: list[Citation]
     timings_ms: dict[str, float] = field(default_factory=dict)
     chunks: list[RetrievedChunk] = field(default_factory=list, repr=False)  # all retrieved, for callers
+    reranker: str | None = None  # the cross-encoder that reordered the chunks, if any
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `rag-app ask --json`."""
@@ -71,6 +72,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [asdict(c) for c in self.citations],
             "timings_ms": {key: round(value, 1) for key, value in self.timings_ms.items()},
+            "reranker": self.reranker,
         }
 
 

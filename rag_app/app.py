@@ -76,6 +76,11 @@ class RagApp:
         self.terms = get_tokenizer("kiwi")
         self.retriever = Retriever(self.store, self.embedder, bm25_weight=self.settings.bm25_weight)
         self._generator: Generator | None = None
+        self.reranker = None
+        if self.settings.reranker:
+            from indexes.rerank import CrossEncoderReranker
+
+            self.reranker = CrossEncoderReranker(self.settings.reranker, depth=self.settings.rerank_depth)
 
     @property
     def collection(self) -> str:
@@ -254,6 +259,14 @@ class RagApp:
 
     # ---- questions ------------------------------------------------------------------------
     def retrieve(self, question: str, *, k: int | None = None, mode: str | None = None) -> list[RetrievedChunk]:
+        """The k best chunks; with a reranker, the best k of the top `rerank_depth` after rescoring."""
+        k = k or self.settings.k
+        if self.reranker is None:
+            return self._retrieve(question, k=k, mode=mode)
+        candidates = self._retrieve(question, k=max(k, self.settings.rerank_depth), mode=mode)
+        return self.reranker.rerank(question, candidates, k)
+
+    def _retrieve(self, question: str, *, k: int, mode: str | None) -> list[RetrievedChunk]:
         mode = mode or self.settings.mode
         if not self.store.exists():
             raise StoreError(
@@ -262,7 +275,7 @@ class RagApp:
         self.store.check_compatible()
         if mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
-        return self.retriever.retrieve(question, k=k or self.settings.k, mode=mode)
+        return self.retriever.retrieve(question, k=k, mode=mode)
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
         if not question or not question.strip():
@@ -271,6 +284,7 @@ class RagApp:
         chunks = self.retrieve(question, k=k, mode=mode)
         retrieved = time.perf_counter()
         answer = self.generator.answer(question, chunks)
+        answer.reranker = self.reranker.name if self.reranker is not None else None
         finished = time.perf_counter()
         answer.timings_ms = {
             "retrieve": (retrieved - started) * 1000,

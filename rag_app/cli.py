@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_question_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
+        command.add_argument("--rerank", metavar="MODEL", help="cross-encoder (Hugging Face id or local path) to rerank with")
+        command.add_argument("--rerank-depth", type=int, help="chunks the reranker rescores (default 20)")
         command.add_argument(
             "--mode", choices=("hybrid", "dense", "bm25", "tfidf"), help="retrieval mode (default hybrid; tfidf is a baseline)"
         )
@@ -79,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-lines", type=int, help="train on the first N lines only")
     train.add_argument("--output", "-o", required=True, help="where to save (.model for spm, .json for hf)")
 
+    train = sub.add_parser("train-reranker", help="fine-tune a BERT cross-encoder on question-passage pairs")
+    train.add_argument("--dataset", required=True, help="SQuAD/KorQuAD JSON file (question, paragraph pairs)")
+    train.add_argument("--base-model", required=True, help="BERT-family model: Hugging Face id or local path")
+    train.add_argument("--output", "-o", required=True, help="directory to save the trained reranker")
+    train.add_argument("--max-questions", type=int, default=1000)
+    train.add_argument("--hard-negatives", type=int, default=3, help="BM25 hard negatives per question")
+    train.add_argument("--epochs", type=int, default=1)
+    train.add_argument("--max-steps", type=int, help="stop after this many steps")
+    train.add_argument("--json", action="store_true")
+
     vectorize = sub.add_parser("vectorize", help="show the document-term matrix and top TF-IDF terms of texts")
     vectorize.add_argument("texts", nargs="+", metavar="TEXT")
     vectorize.add_argument("--analyzer", choices=("kiwi", "whitespace", "char"), default="kiwi")
@@ -93,6 +105,8 @@ def _settings(args: argparse.Namespace):
     # flag name -> setting name; flags a command does not have are simply absent.
     flags = {key: key for key in ("collection", "home", "embedder", "chunk_size", "chunk_overlap", "k", "mode")}
     flags["languages"] = "youtube_languages"
+    flags["rerank"] = "reranker"
+    flags["rerank_depth"] = "rerank_depth"
     overrides = {setting: getattr(args, flag, None) for flag, setting in flags.items()}
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
@@ -261,6 +275,34 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_reranker(args: argparse.Namespace) -> int:
+    from indexes.train_reranker import korquad_pairs, train_reranker
+
+    pairs = korquad_pairs(args.dataset, args.max_questions)
+    if len(pairs) < 5:
+        _fail(f"{args.dataset}: only {len(pairs)} question-passage pairs; need at least 5")
+        return 1
+    corpus = list(dict.fromkeys(passage for _, passage in pairs))
+    report = train_reranker(
+        pairs,
+        corpus,
+        base_model=args.base_model,
+        output_dir=args.output,
+        hard_negatives=args.hard_negatives,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+    )
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"saved to {args.output}: MRR@10 {report['mrr@10_before']:.3f} -> {report['mrr@10_after']:.3f} "
+            f"({report['train_pairs']} training pairs, {report['eval_questions']} eval questions); "
+            f"use it with: rag-app ask QUESTION --rerank {args.output}"
+        )
+    return 0
+
+
 def cmd_vectorize(args: argparse.Namespace) -> int:
     from indexes.baselines import document_term_matrix, top_tfidf_terms
 
@@ -294,6 +336,7 @@ COMMANDS = {
     "tokenize": cmd_tokenize,
     "tokenizer": cmd_tokenizer,
     "vectorize": cmd_vectorize,
+    "train-reranker": cmd_train_reranker,
 }
 
 

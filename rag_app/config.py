@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     mode: Literal["hybrid", "dense", "bm25", "tfidf"] = DEFAULT_MODE
     bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)
     base_url: str | None = None
+    # Cross-encoder reranker: a Hugging Face id or local path (off when unset), and how many
+    # retrieved chunks it rescores before the best k are kept.
+    reranker: str | None = None
+    rerank_depth: int = Field(20, gt=0, le=200)
     # YouTube transcript languages in order of preference (RAG_APP_YOUTUBE_LANGUAGES='["ko","en"]').
     youtube_languages: tuple[str, ...] = ("ko", "en")
     # http://HOST:PORT of a Chroma server (`chroma run`); unset: Chroma on disk under `home`.
