@@ -22,7 +22,7 @@ import os
 from typing import Protocol, runtime_checkable
 
 from indexes.retrieval import RetrievedChunk
-from loaders.errors import RagError
+from indexes.errors import RerankerError
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,6 @@ DEFAULT_DEPTH = 20
 DEFAULT_BATCH_SIZE = 16
 
 
-class RerankerError(RagError):
-    """A reranker could not be created or called (missing extra, missing or unloadable model)."""
 
 
 @runtime_checkable

@@ -36,6 +36,7 @@ CHROMA_BATCH = 2000  # Chroma's max batch is 5,461 on this build
 
 _clients: dict[str, Any] = {}
 _tfidf_cache: dict[str, "TfidfIndex"] = {}
+_schema_ready: set[str] = set()
 _clients_lock = threading.Lock()
 
 
@@ -151,8 +152,11 @@ class ChunkStore:
 
     # ---- manifest -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        path = self.directory / "manifest.sqlite"
+        if str(path) in _schema_ready and path.exists():
+            return sqlite3.connect(path, timeout=30)
         self.directory.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.directory / "manifest.sqlite", timeout=30)
+        connection = sqlite3.connect(path, timeout=30)
         connection.executescript(
             """
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -164,6 +168,7 @@ class ChunkStore:
             CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks (source);
             """
         )
+        _schema_ready.add(str(path))  # every query opens the manifest: create the schema once
         return connection
 
     def _meta(self, connection: sqlite3.Connection, key: str) -> str | None:

@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence, runtime_checkable
 
-from loaders.errors import RagError
+from indexes.errors import TokenizerError
 
 from indexes.morphemes import CONTENT_TAGS
 
@@ -48,8 +48,6 @@ PAD_TOKEN = "<pad>"
 OOV_TOKEN = "<unk>"
 
 
-class TokenizerError(RagError):
-    """A tokenizer cannot be built or used as asked (unknown name, missing package, bad file)."""
 
 
 @runtime_checkable

@@ -1,6 +1,6 @@
 """The project's error family, re-exported for SDK users: `except rag_app.RagError`."""
 
-from indexes.errors import EmbedderError, StoreError
+from indexes.errors import EmbedderError, RerankerError, StoreError, TokenizerError
 from loaders.errors import LoaderError, RagError
 
 
@@ -12,4 +12,13 @@ class ProviderError(RagError):
     """An answer provider (LLM) is missing, misconfigured or failed."""
 
 
-__all__ = ["ConfigError", "EmbedderError", "LoaderError", "ProviderError", "RagError", "StoreError"]
+__all__ = [
+    "ConfigError",
+    "EmbedderError",
+    "LoaderError",
+    "ProviderError",
+    "RagError",
+    "RerankerError",
+    "StoreError",
+    "TokenizerError",
+]
