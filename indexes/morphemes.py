@@ -66,8 +66,11 @@ def whitespace_terms(text: str) -> list[str]:
 TOKENIZERS = {"kiwi": kiwi_terms, "whitespace": whitespace_terms}
 
 
-def get_tokenizer(name: str):
-    try:
-        return TOKENIZERS[name]
-    except KeyError:
-        raise ValueError(f"unknown BM25 tokenizer {name!r}; choose one of: {', '.join(TOKENIZERS)}") from None
+def get_term_function(spec: str):
+    """text -> search terms for BM25 and TF-IDF: "kiwi" (default), "whitespace", or any tokenizer
+    spec of indexes.tokenizers ("okt", "mecab", "spm:PATH", "hf:PATH", ...), whose tokens are used."""
+    if spec in TOKENIZERS:
+        return TOKENIZERS[spec]
+    from indexes.tokenizers import get_tokenizer
+
+    return get_tokenizer(spec).tokenize

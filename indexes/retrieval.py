@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from indexes.embeddings import Embedder
-from indexes.morphemes import get_tokenizer
+from indexes.morphemes import get_term_function
 from indexes.store import ChunkStore
 
 MODES = ("hybrid", "dense", "bm25", "tfidf")
@@ -87,7 +87,7 @@ class Retriever:
     ):
         self.store = store
         self.embedder = embedder
-        self.tokenize = get_tokenizer(tokenizer)
+        self.tokenize = get_term_function(tokenizer)
         self.bm25_weight = bm25_weight
 
     def retrieve(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> list[RetrievedChunk]:

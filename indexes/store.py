@@ -184,12 +184,15 @@ class ChunkStore:
         if not self.exists():
             return
         with closing(self._connect()) as connection:
-            for key, wanted in (("embedder", self.embedder_name), ("tokenizer", self.tokenizer_name)):
+            for key, flag, wanted in (
+                ("embedder", "embedder", self.embedder_name),
+                ("tokenizer", "bm25-tokenizer", self.tokenizer_name),
+            ):
                 stored = self._meta(connection, key)
                 if stored is not None and stored != wanted:
                     raise StoreError(
                         f"collection {self.collection!r} was built with {key} {stored!r}, not {wanted!r}; "
-                        f"use --{key} {stored} or another collection"
+                        f"use --{flag} {stored} or another collection"
                     )
 
     def exists(self) -> bool:

@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 
 from indexes.chunking import chunk_documents
 from indexes.embeddings import make_embedder
-from indexes.morphemes import get_tokenizer
+from indexes.morphemes import get_term_function, kiwi_terms
 from indexes.retrieval import MODES, RetrievedChunk, Retriever
 from indexes.store import ChunkStore, SourceInfo, SourceWrite
 from loaders import expand_sources, is_file_source, is_web_url, is_youtube, load_source
@@ -71,10 +71,18 @@ class RagApp:
             self.settings.embedder, api_key=self.settings.embedder_key(), base_url=self.settings.base_url
         )
         self.store = ChunkStore(
-            self.settings.home, self.settings.collection, self.embedder.name, chroma_url=self.settings.chroma_url
+            self.settings.home,
+            self.settings.collection,
+            self.embedder.name,
+            tokenizer_name=self.settings.bm25_tokenizer,
+            chroma_url=self.settings.chroma_url,
         )
-        self.terms = get_tokenizer("kiwi")
-        self.retriever = Retriever(self.store, self.embedder, bm25_weight=self.settings.bm25_weight)
+        # Terms BM25 and TF-IDF index (configurable); the extractive answerer always reads Kiwi terms.
+        self.index_terms = get_term_function(self.settings.bm25_tokenizer)
+        self.terms = kiwi_terms
+        self.retriever = Retriever(
+            self.store, self.embedder, tokenizer=self.settings.bm25_tokenizer, bm25_weight=self.settings.bm25_weight
+        )
         self._generator: Generator | None = None
         self.reranker = None
         if self.settings.reranker:
@@ -224,7 +232,7 @@ class RagApp:
         start = 0
         for source, chunks, keep_ids, _, _ in plans:
             end = start + len(chunks)
-            tokens = [self.terms(chunk.page_content) for chunk in chunks]
+            tokens = [self.index_terms(chunk.page_content) for chunk in chunks]
             writes.append(SourceWrite(source, chunks, embeddings[start:end], tokens, keep_ids))
             start = end
         for (source, _, _, total, had_chunks), result in zip(plans, self.store.write_sources(writes)):

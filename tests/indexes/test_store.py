@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import indexes.store as store_module
 from rag_app.app import RagApp
@@ -40,3 +41,18 @@ def test_dense_stats_match_stored_vectors_after_add_and_remove(tmp_path):
     mean, std = stats.moments(query)
     assert abs(mean - (vectors @ query).mean()) < 1e-6
     assert abs(std - (vectors @ query).std()) < 1e-5
+
+
+def test_bm25_tokenizer_is_a_setting_and_a_collection_keeps_it(tmp_path):
+    from rag_app.errors import StoreError
+
+    note = tmp_path / "note.md"
+    note.write_text("# 메모\n\n형태소분석기는 한국어검색의 기본이다.", encoding="utf-8")
+    app = RagApp(home=tmp_path / "home", collection="white", bm25_tokenizer="whitespace")
+    app.ingest([str(note)])
+    # whitespace terms: only the exact glued word matches; Kiwi would split it into morphemes
+    assert [c.metadata["source"] for c in app.retrieve("형태소분석기는", k=1, mode="bm25")] == [str(note.resolve())]
+    assert app.retrieve("형태소", k=1, mode="bm25") == []
+    kiwi = RagApp(home=tmp_path / "home", collection="white")
+    with pytest.raises(StoreError, match="built with tokenizer 'whitespace', not 'kiwi'; use --bm25-tokenizer whitespace"):
+        kiwi.retrieve("형태소", k=1, mode="bm25")
