@@ -10,6 +10,7 @@ collection's vector statistics (indexes/dense_stats.py), then adds them with `bm
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,12 @@ from indexes.store import ChunkStore
 MODES = ("hybrid", "dense", "bm25", "tfidf")
 DEFAULT_MODE = "hybrid"
 DEFAULT_K = 5
-# Weight of BM25 in the hybrid score (dense gets 1 - weight); chosen with bench/retrieval.py.
+# Weight of BM25 in the hybrid score (dense gets 1 - weight); chosen with bench/retrieval.py:
+# 0.5 for questions with Hangul (AutoRAG, KorQuAD), 0.1 for the others (HotpotQA, English), where
+# Kiwi leaves words unstemmed and e5 alone is far stronger than BM25.
 DEFAULT_BM25_WEIGHT = 0.5
+DEFAULT_BM25_WEIGHT_NO_HANGUL = 0.1
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 # How many candidates each retriever contributes before fusion.
 MIN_CANDIDATES = 50
 
@@ -84,11 +89,17 @@ class Retriever:
         embedder: Embedder,
         tokenizer: str = "kiwi",
         bm25_weight: float = DEFAULT_BM25_WEIGHT,
+        bm25_weight_no_hangul: float = DEFAULT_BM25_WEIGHT_NO_HANGUL,
     ):
         self.store = store
         self.embedder = embedder
         self.tokenize = get_term_function(tokenizer)
         self.bm25_weight = bm25_weight
+        self.bm25_weight_no_hangul = bm25_weight_no_hangul
+
+    def weight_for(self, query: str) -> float:
+        """BM25's share of the hybrid score for this question (by whether it is written in Korean)."""
+        return self.bm25_weight if HANGUL.search(query) else self.bm25_weight_no_hangul
 
     def retrieve(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE) -> list[RetrievedChunk]:
         if mode not in MODES:
@@ -126,7 +137,8 @@ class Retriever:
             bm25 = np.array([bm25_all[index.position[cid]] if cid in index.position else 0.0 for cid in ids])
             dense = np.array([float(records[cid]["embedding"] @ query_vector) for cid in ids])
             bm25_moments = (float(bm25_all.mean()), float(bm25_all.std()))
-            fused = z_score_fusion(bm25, bm25_moments, dense, self.store.dense_stats().moments(query_vector), self.bm25_weight)
+            dense_moments = self.store.dense_stats().moments(query_vector)
+            fused = z_score_fusion(bm25, bm25_moments, dense, dense_moments, self.weight_for(query))
             scored = [(cid, float(fused[i]), float(dense[i])) for i, cid in enumerate(ids)]
         elif mode == "dense":
             scored = [(cid, candidates[cid]["dense"], candidates[cid]["dense"]) for cid in ids]

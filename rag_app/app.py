@@ -81,7 +81,11 @@ class RagApp:
         self.index_terms = get_term_function(self.settings.bm25_tokenizer)
         self.terms = kiwi_terms
         self.retriever = Retriever(
-            self.store, self.embedder, tokenizer=self.settings.bm25_tokenizer, bm25_weight=self.settings.bm25_weight
+            self.store,
+            self.embedder,
+            tokenizer=self.settings.bm25_tokenizer,
+            bm25_weight=self.settings.bm25_weight,
+            bm25_weight_no_hangul=self.settings.bm25_weight_no_hangul,
         )
         self._generator: Generator | None = None
         self.reranker = None

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexes.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from indexes.embeddings import DEFAULT_EMBEDDER
-from indexes.retrieval import DEFAULT_BM25_WEIGHT, DEFAULT_K, DEFAULT_MODE
+from indexes.retrieval import DEFAULT_BM25_WEIGHT, DEFAULT_BM25_WEIGHT_NO_HANGUL, DEFAULT_K, DEFAULT_MODE
 
 
 class Settings(BaseSettings):
@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(DEFAULT_CHUNK_OVERLAP, ge=0)
     k: int = Field(DEFAULT_K, gt=0, le=100)
     mode: Literal["hybrid", "dense", "bm25", "tfidf"] = DEFAULT_MODE
-    bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)
+    bm25_weight: float = Field(DEFAULT_BM25_WEIGHT, ge=0.0, le=1.0)  # questions with Hangul
+    bm25_weight_no_hangul: float = Field(DEFAULT_BM25_WEIGHT_NO_HANGUL, ge=0.0, le=1.0)  # e.g. English
     # Terms for BM25/TF-IDF: kiwi (default), whitespace, okt, mecab, spm:PATH, hf:PATH. A collection
     # keeps the tokenizer it was built with.
     bm25_tokenizer: str = "kiwi"

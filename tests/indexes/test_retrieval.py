@@ -106,9 +106,10 @@ def test_korean_keyword_finds_tokenization_note(sample_app, mode):
     assert chunks[0].metadata["title"] == "토큰화: 한국어 텍스트를 나누는 방법"
 
 
-def test_hybrid_score_is_weighted_sum_of_collection_z_scores(sample_app):
+@pytest.mark.parametrize(("query", "weight"), [("토큰화", 0.5), ("vector database", 0.1)])
+def test_hybrid_score_is_weighted_sum_of_collection_z_scores(sample_app, query, weight):
     app, _ = sample_app
-    query = "토큰화"
+    assert app.retriever.weight_for(query) == weight  # BM25 weighs less for questions without Hangul
     top = app.retrieve(query, k=1, mode="hybrid")[0]
     index = app.store.bm25()
     bm25_all = index.scores(app.terms(query))
@@ -118,7 +119,6 @@ def test_hybrid_score_is_weighted_sum_of_collection_z_scores(sample_app):
     similarities = np.array([stored[cid]["embedding"] @ vector for cid in index.ids])
     bm25_z = (bm25_all[index.position[top.id]] - bm25_all.mean()) / bm25_all.std()
     dense_z = (top.dense_score - similarities.mean()) / similarities.std()
-    weight = app.retriever.bm25_weight
     assert top.score == pytest.approx(weight * bm25_z + (1 - weight) * dense_z, rel=1e-4)
 
 
