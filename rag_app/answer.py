@@ -178,11 +178,13 @@ class ExtractiveAnswerer:
 
         candidates: list[_Candidate] = []
         for rank, chunk in enumerate(chunks):
-            chunk_cover = coverage(set(self.terms(chunk.text)))
-            for sentence in split_sentences(chunk.text):
+            # Each sentence is analysed once; the chunk's terms are the union of its sentences'.
+            sentence_terms = [(sentence, set(self.terms(sentence))) for sentence in split_sentences(chunk.text)]
+            chunk_cover = coverage(set().union(*(terms for _, terms in sentence_terms)))
+            for sentence, terms in sentence_terms:
                 if len(sentence) < 8 or sentence.startswith("#") or sentence.endswith(("?", "？")):
                     continue  # headings, fragments and restated questions are not answers
-                sentence_cover = coverage(set(self.terms(sentence)))
+                sentence_cover = coverage(terms)
                 # Mostly the sentence itself; a little for its chunk (the subject is often named in a
                 # previous sentence), and a small prior for the retriever's ranking.
                 support = 0.8 * sentence_cover + 0.2 * chunk_cover + 0.02 * (len(chunks) - rank) / len(chunks)
