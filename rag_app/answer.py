@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from indexes.chunking import split_sentences
 from indexes.retrieval import RetrievedChunk
+from rag_app.grounding import SentenceSupport
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ABSTAIN_KO = "제공된 문서에서 이 질문에 대한 답을 찾을 수 없습니다."
@@ -56,6 +57,9 @@ class Citation:
 
 @dataclass
 class Answer:
+    """An answer with its evidence. `to_dict()` is the JSON contract (`rag-app ask --json`); every key
+    is always present, whatever the provider or mode."""
+
     question: str
     answer: str
     abstained: bool
@@ -63,26 +67,50 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     chunks: list[RetrievedChunk] = field(default_factory=list, repr=False)  # all retrieved, for callers
     reranker: str | None = None  # the cross-encoder that reordered the chunks, if any
+    provider: str = "extractive"  # "extractive", "openai:gpt-4o-mini", "hf:/models/x", ...
+    sentences: list[SentenceSupport] = field(default_factory=list)  # per-sentence support of the answer
+    warning: str | None = None  # set when most sentences are not supported by their citations
+    rewritten_query: str | None = None  # the standalone query a follow-up was rewritten into
+    steps: list[dict[str, Any]] = field(default_factory=list)  # agent mode: the tool calls, in order
+
+    @property
+    def grounded(self) -> float | None:
+        """Share of the answer's sentences supported by their citations (None for abstentions)."""
+        if self.abstained or not self.sentences:
+            return None
+        return sum(s.supported for s in self.sentences) / len(self.sentences)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `rag-app ask --json`."""
+        grounded = self.grounded
         return {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": [asdict(c) for c in self.citations],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "grounded": round(grounded, 3) if grounded is not None else None,
+            "warning": self.warning,
+            "provider": self.provider,
+            "rewritten_query": self.rewritten_query,
+            "steps": self.steps,
             "timings_ms": {key: round(value, 1) for key, value in self.timings_ms.items()},
             "reranker": self.reranker,
         }
 
 
 class Generator(Protocol):
-    """Turns a question and retrieved chunks into an Answer. Later providers (OpenAI, Gemini, HF)
-    implement the same method; `name` appears in logs and settings."""
+    """Turns a question and retrieved chunks into an Answer (extractive, OpenAI, Gemini, HF...).
+
+    `stream` yields the answer's text as it is produced (str pieces), then the final, verified
+    `Answer` as its last item: the streamed text may still hold markers that verification removes,
+    so show `Answer.answer` once it arrives."""
 
     name: str
 
     def answer(self, question: str, chunks: list[RetrievedChunk]) -> Answer: ...
+
+    def stream(self, question: str, chunks: list[RetrievedChunk]) -> Iterator[str | Answer]: ...
 
 
 def is_korean(text: str) -> bool:
@@ -212,7 +240,19 @@ class ExtractiveAnswerer:
             n = numbers.setdefault(candidate.chunk_rank, len(numbers) + 1)
             parts.append(f"{candidate.sentence} [{n}]")
         citations = [citation_for(n, chunks[rank]) for rank, n in numbers.items()]
-        return Answer(question=question, answer=" ".join(parts), abstained=False, citations=citations, chunks=chunks)
+        # Each sentence is quoted verbatim from the chunk it cites: support 1 by construction.
+        sentences = [
+            SentenceSupport(c.sentence, [numbers[c.chunk_rank]], 1.0, True) for c in chosen
+        ]
+        return Answer(
+            question=question, answer=" ".join(parts), abstained=False, citations=citations, chunks=chunks, sentences=sentences
+        )
+
+    def stream(self, question: str, chunks: list[RetrievedChunk]) -> Iterator[str | Answer]:
+        """Extractive answers are computed at once: one text piece, then the answer."""
+        answer = self.answer(question, chunks)
+        yield answer.answer
+        yield answer
 
 
 def _same_sentence(a: str, b: str) -> bool:

@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from langchain_core.documents import Document
 
@@ -26,6 +26,7 @@ from indexes.store import ChunkStore, SourceInfo, SourceWrite
 from loaders import expand_sources, is_file_source, is_web_url, is_youtube, load_source
 from rag_app.answer import Answer, ExtractiveAnswerer, Generator
 from rag_app.config import Settings
+from rag_app.conversation import ChatSession, Turn, heuristic_rewrite, llm_rewrite
 from rag_app.errors import ConfigError, RagError, StoreError
 
 log = logging.getLogger(__name__)
@@ -289,20 +290,72 @@ class RagApp:
             raise ConfigError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         return self.retriever.retrieve(question, k=k, mode=mode)
 
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, *, k: int | None = None, mode: str | None = None, history: list[Turn] | None = None
+    ) -> Answer:
+        """Answer with citations. With `history` (see `chat()`), a follow-up is first rewritten into
+        a standalone query, shown in `Answer.rewritten_query`."""
+        started = time.perf_counter()
+        rewritten, chunks, timings = self._prepare(question, k, mode, history)
+        answer = self.generator.answer(rewritten or question, chunks)
+        return self._finish(answer, question, rewritten, started, timings)
+
+    def stream(
+        self, question: str, *, k: int | None = None, mode: str | None = None, history: list[Turn] | None = None
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, but yields the answer's text as it is generated, then the final `Answer`
+        (verified citations) as the last item:
+
+            for item in app.stream("RAG는 어떻게 작동하나요?"):
+                if isinstance(item, str): print(item, end="", flush=True)
+                else: answer = item
+        """
+        started = time.perf_counter()
+        rewritten, chunks, timings = self._prepare(question, k, mode, history)
+        first_token: float | None = None
+        for item in self.generator.stream(rewritten or question, chunks):
+            if isinstance(item, Answer):
+                if first_token is not None:
+                    timings["first_token"] = (first_token - started) * 1000
+                yield self._finish(item, question, rewritten, started, timings)
+                return
+            if first_token is None:
+                first_token = time.perf_counter()
+            yield item
+
+    def chat(self) -> ChatSession:
+        """A conversation: `session.ask(...)` / `session.stream(...)` keep the history, so follow-ups
+        ("그럼 가격은?") are understood."""
+        return ChatSession(self)
+
+    def _prepare(self, question: str, k: int | None, mode: str | None, history: list[Turn] | None):
         if not question or not question.strip():
             raise ConfigError("the question is empty; ask something, e.g. rag-app ask \"RAG는 어떻게 작동하나요?\"")
+        timings: dict[str, float] = {}
         started = time.perf_counter()
-        chunks = self.retrieve(question, k=k, mode=mode)
-        retrieved = time.perf_counter()
-        answer = self.generator.answer(question, chunks)
-        answer.reranker = self.reranker.name if self.reranker is not None else None
+        rewritten = self._rewrite(question, history or [])
+        if history:
+            timings["rewrite"] = (time.perf_counter() - started) * 1000
+        before = time.perf_counter()
+        chunks = self.retrieve(rewritten or question, k=k, mode=mode)
+        timings["retrieve"] = (time.perf_counter() - before) * 1000
+        return rewritten, chunks, timings
+
+    def _rewrite(self, question: str, history: list[Turn]) -> str | None:
+        if not history:
+            return None
+        chat_model = getattr(self.generator, "chat_model", None)
+        if chat_model is not None:
+            return llm_rewrite(chat_model, question, history)
+        return heuristic_rewrite(question, history)
+
+    def _finish(self, answer: Answer, question: str, rewritten: str | None, started: float, timings: dict) -> Answer:
         finished = time.perf_counter()
-        answer.timings_ms = {
-            "retrieve": (retrieved - started) * 1000,
-            "answer": (finished - retrieved) * 1000,
-            "total": (finished - started) * 1000,
-        }
+        answer.question = question
+        answer.rewritten_query = rewritten
+        answer.reranker = self.reranker.name if self.reranker is not None else None
+        spent_before = timings.get("retrieve", 0.0) + timings.get("rewrite", 0.0)
+        answer.timings_ms = {**timings, "answer": (finished - started) * 1000 - spent_before, "total": (finished - started) * 1000}
         return answer
 
 

@@ -1,7 +1,8 @@
 """One settings object, read at the boundary (CLI, SDK, UI) from arguments, environment and `.env`.
 
 Environment variables: RAG_APP_HOME, RAG_APP_COLLECTION, RAG_APP_EMBEDDER, RAG_APP_CHUNK_SIZE,
-RAG_APP_CHUNK_OVERLAP, RAG_APP_K, RAG_APP_MODE, RAG_APP_BM25_WEIGHT, RAG_APP_BASE_URL, RAG_APP_CHROMA_URL,
+RAG_APP_CHUNK_OVERLAP, RAG_APP_K, RAG_APP_MODE, RAG_APP_BM25_WEIGHT, RAG_APP_PROVIDER, RAG_APP_MODEL,
+RAG_APP_BASE_URL, RAG_APP_CHROMA_URL, RAG_APP_AGENT, RAG_APP_JUDGE,
 and the provider keys OPENAI_API_KEY / GOOGLE_API_KEY (kept as secrets: never printed or stored).
 """
 
@@ -33,7 +34,22 @@ class Settings(BaseSettings):
     # Terms for BM25/TF-IDF: kiwi (default), whitespace, okt, mecab, spm:PATH, hf:PATH. A collection
     # keeps the tokenizer it was built with.
     bm25_tokenizer: str = "kiwi"
+    # Who writes the answer: the offline extractive answerer (default) or an LLM provider. `model`
+    # defaults per provider (DEFAULT_MODELS); `base_url` points openai at any OpenAI-compatible
+    # server (vLLM, Ollama, llama.cpp, LM Studio) or either API provider at another endpoint.
+    provider: Literal["extractive", "openai", "gemini", "hf"] = "extractive"
+    model: str | None = None
     base_url: str | None = None
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(1024, gt=0, le=32768)
+    llm_timeout: float = Field(120.0, gt=0)  # seconds per LLM request
+    hf_device: str = "auto"  # hf provider: auto (GPU when present), cpu, cuda, cuda:1, mps
+    # How answer sentences are checked against the chunks they cite: lexical, embedding, lexical+embedding.
+    judge: str = "lexical+embedding"
+    # Agent mode: the model decides when and what to retrieve (openai / gemini), within these bounds.
+    agent: bool = False
+    agent_max_steps: int = Field(6, gt=0, le=50)
+    agent_timeout: float = Field(180.0, gt=0)
     # Cross-encoder reranker: a Hugging Face id or local path (off when unset), and how many
     # retrieved chunks it rescores before the best k are kept.
     reranker: str | None = None
@@ -49,6 +65,11 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+    def provider_key(self) -> str | None:
+        """The API key the configured provider needs, if any (read late, never logged)."""
+        secret = {"openai": self.openai_api_key, "gemini": self.google_api_key}.get(self.provider)
+        return secret.get_secret_value() if secret else None
 
     def embedder_key(self) -> str | None:
         """The API key the configured embedder needs, if any (read late, never logged)."""
