@@ -45,14 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print one JSON object per source")
 
     def add_question_options(command: argparse.ArgumentParser) -> None:
+        add_provider_options(command)
         command.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
         command.add_argument("--rerank", metavar="MODEL", help="cross-encoder (Hugging Face id or local path) to rerank with")
         command.add_argument("--rerank-depth", type=int, help="chunks the reranker rescores (default 20)")
         command.add_argument(
-            "--mode", choices=("hybrid", "dense", "bm25", "tfidf"), help="retrieval mode (default hybrid; tfidf is a baseline)"
+            "--mode", choices=("hybrid", "dense", "bm25", "tfidf", "agent"),
+            help="retrieval mode (default hybrid; tfidf is a baseline); agent: the LLM decides what to search",
         )
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    ask.add_argument("--stream", action="store_true", help="print the answer as it is generated")
     ask.add_argument("question", nargs="?", help="the question")
     ask.add_argument("--questions", metavar="FILE.jsonl", help="answer each line's \"question\"; one JSON line each")
     add_question_options(ask)
@@ -94,12 +97,36 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, help="stop after this many steps")
     train.add_argument("--json", action="store_true")
 
+    serve = sub.add_parser("serve", parents=[common], help="open the chat app in the browser (Gradio, 127.0.0.1:7860)")
+    add_provider_options(serve)
+    from rag_app import ui  # light at import time: gradio loads inside ui.run
+
+    ui.add_arguments(serve)
+
+    evaluate = sub.add_parser("eval", parents=[common], help="score retrieval, answers, grounding and citations on a dataset")
+    add_provider_options(evaluate)
+    from eval import cli as eval_cli
+
+    eval_cli.add_arguments(evaluate)
+
     vectorize = sub.add_parser("vectorize", help="show the document-term matrix and top TF-IDF terms of texts")
     vectorize.add_argument("texts", nargs="+", metavar="TEXT")
     vectorize.add_argument("--analyzer", choices=("kiwi", "whitespace", "char"), default="kiwi")
     vectorize.add_argument("--top", type=int, default=5, help="top TF-IDF terms per text")
     vectorize.add_argument("--json", action="store_true")
     return parser
+
+
+def add_provider_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--provider", choices=("extractive", "openai", "gemini", "hf"),
+        help="who writes the answer: extractive (default, offline), openai, gemini, hf (local model)",
+    )
+    command.add_argument("--model", help="model name, or for hf a Hugging Face id or local path")
+    command.add_argument("--base-url", help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) or another API endpoint")
+    command.add_argument("--temperature", type=float, help="sampling temperature (default 0)")
+    command.add_argument("--max-tokens", type=int, help="longest answer in tokens (default 1024)")
+    command.add_argument("--judge", help="citation support check: lexical, embedding, lexical+embedding (default)")
 
 
 def _settings(args: argparse.Namespace):
@@ -109,10 +136,15 @@ def _settings(args: argparse.Namespace):
     flags = {
         key: key for key in ("collection", "home", "embedder", "bm25_tokenizer", "chunk_size", "chunk_overlap", "k", "mode")
     }
+    for key in ("provider", "model", "base_url", "temperature", "max_tokens", "judge"):
+        flags[key] = key
     flags["languages"] = "youtube_languages"
     flags["rerank"] = "reranker"
     flags["rerank_depth"] = "rerank_depth"
     overrides = {setting: getattr(args, flag, None) for flag, setting in flags.items()}
+    if overrides.get("mode") == "agent":  # agent mode retrieves with the default retrieval mode
+        overrides["mode"] = None
+        overrides["agent"] = True
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
@@ -157,14 +189,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _print_answer(answer, as_json: bool, extra: dict | None = None) -> None:
+def _print_answer(answer, as_json: bool, extra: dict | None = None, printed: bool = False) -> None:
     if as_json:
         payload = answer.to_dict()
         if extra:
             payload.update(extra)
         print(json.dumps(payload, ensure_ascii=False), flush=True)
         return
-    print(answer.answer)
+    if not printed:
+        print(answer.answer)
+    if answer.warning:
+        print(answer.warning)
+    if answer.rewritten_query:
+        print(f"  (searched for: {answer.rewritten_query})")
     for c in answer.citations:
         where = f" ({c.location})" if c.location else ""
         title = f"{c.title} — " if c.title else ""
@@ -176,10 +213,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _fail('give a question or --questions FILE.jsonl (not both), e.g. rag-app ask "RAG는 어떻게 작동하나요?"')
         return 2
     app = _app(args)
+    if args.question and args.stream:
+        _print_answer(_stream_answer(app.stream(args.question)), args.json, printed=not args.json)
+        return 0
     if args.question:
-        _print_answer(app.ask(args.question, k=args.k, mode=args.mode), args.json)
+        _print_answer(app.ask(args.question), args.json)
         return 0
     return _ask_batch(app, args)
+
+
+def _stream_answer(items):
+    """Print text pieces as they arrive; return the final Answer. The final text replaces the
+    streamed one only when verification changed it (a removed citation marker)."""
+    streamed = []
+    answer = None
+    for item in items:
+        if isinstance(item, str):
+            streamed.append(item)
+            print(item, end="", flush=True)
+        else:
+            answer = item
+    print(flush=True)
+    if answer is not None and "".join(streamed).strip() != answer.answer:
+        print(f"(checked) {answer.answer}")
+    return answer
 
 
 def _ask_batch(app, args: argparse.Namespace) -> int:
@@ -204,12 +261,15 @@ def _ask_batch(app, args: argparse.Namespace) -> int:
                 failures += 1
                 continue
             extra = {"id": record["id"]} if "id" in record else None
-            _print_answer(app.ask(question, k=args.k, mode=args.mode), True, extra)
+            _print_answer(app.ask(question), True, extra)
     return 1 if failures else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     app = _app(args)
+    from loaders.errors import RagError
+
+    session = app.chat()  # follow-up questions are understood in context
     print(f"collection {app.collection!r}: {len(app.sources())} source(s). Ask a question (empty line or Ctrl-D quits).")
     while True:
         try:
@@ -219,7 +279,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question:
             return 0
-        _print_answer(app.ask(question, k=args.k, mode=args.mode), False)
+        try:
+            _print_answer(_stream_answer(session.stream(question)), False, printed=True)
+        except RagError as exc:  # one failed question (a provider error) does not end the chat
+            _fail(str(exc))
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -332,6 +395,18 @@ def cmd_vectorize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag_app import ui
+
+    return ui.run(args, _settings(args))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval import cli as eval_cli
+
+    return eval_cli.run(args, _settings(args))
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
@@ -341,6 +416,8 @@ COMMANDS = {
     "tokenize": cmd_tokenize,
     "tokenizer": cmd_tokenizer,
     "vectorize": cmd_vectorize,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
     "train-reranker": cmd_train_reranker,
 }
 

@@ -297,3 +297,35 @@ def test_gemini_models_list_and_bad_requests():
         status, body = http("POST", url.replace("generateContent", "streamGenerateContent"),
                             json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}).encode())
         assert status == 200 and [c["candidates"][0]["content"]["parts"][0]["text"] for c in body] == ["o", "k"]
+
+
+# -- both ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["openai", "gemini"])
+def test_async_clients_invoke_and_stream(kind: str):
+    import asyncio
+
+    server_class, make = (OpenAIServer, openai_chat) if kind == "openai" else (GeminiServer, gemini_chat)
+
+    async def run(llm) -> tuple[str, list[str]]:
+        answer = await llm.ainvoke("수도는?")
+        pieces = [chunk.content async for chunk in llm.astream("수도는?") if chunk.content]
+        return answer.content, pieces
+
+    with server_class(ANSWER) as server:
+        answer, pieces = asyncio.run(run(make(server)))
+    assert answer == ANSWER
+    assert len(pieces) > 1 and "".join(pieces) == ANSWER
+    assert [r.stream for r in server.requests] == [False, True]
+
+
+def test_slow_reply_trips_the_client_timeout():
+    import openai
+
+    with OpenAIServer(scripted([Reply(text="늦음", delay=1.0), "빠름"])) as server:
+        llm = openai_chat(server, timeout=0.2)
+        with pytest.raises(openai.APITimeoutError):
+            llm.invoke("hi")
+        assert llm.invoke("hi").content == "빠름"  # the server keeps serving
+    assert server.errors == []
