@@ -94,7 +94,18 @@ class RagApp:
         )
         self._generator: Generator | None = None
         self.reranker = None
-        if self.settings.reranker:
+        if self.settings.reranker == "llm":
+            # No cross-encoder at hand: the configured LLM reorders the candidates.
+            if self.settings.provider == "extractive":
+                raise ConfigError("--rerank llm needs an LLM; choose --provider openai, gemini or hf")
+            from rag_app.generate import DEFAULT_MODELS
+            from rag_app.llm_rerank import LLMReranker
+
+            model = self.settings.model or DEFAULT_MODELS[self.settings.provider]
+            self.reranker = LLMReranker(
+                lambda: self.generator.chat_model, f"{self.settings.provider}:{model}", depth=self.settings.rerank_depth
+            )
+        elif self.settings.reranker:
             from indexes.rerank import CrossEncoderReranker
 
             self.reranker = CrossEncoderReranker(self.settings.reranker, depth=self.settings.rerank_depth)

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add_question_options(command: argparse.ArgumentParser) -> None:
         add_provider_options(command)
         command.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
-        command.add_argument("--rerank", metavar="MODEL", help="cross-encoder (Hugging Face id or local path) to rerank with")
+        command.add_argument("--rerank", metavar="MODEL", help="cross-encoder (Hugging Face id or local path) to rerank with, or llm (the --provider model)")
         command.add_argument("--rerank-depth", type=int, help="chunks the reranker rescores (default 20)")
         command.add_argument(
             "--mode", choices=("hybrid", "dense", "bm25", "tfidf", "agent"),

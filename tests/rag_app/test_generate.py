@@ -101,7 +101,8 @@ def test_gemini_answer_and_stream(sample_app):
     assert items[-1].answer == GROUNDED
 
 
-def test_agent_searches_twice_and_cites_passages_from_both_searches(sample_app):
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_agent_searches_twice_and_cites_passages_from_both_searches(sample_app, provider):
     def responder(request):
         tool_results = [m for m in request.messages if m["role"] == "tool"]
         if len(tool_results) == 0:
@@ -114,14 +115,15 @@ def test_agent_searches_twice_and_cites_passages_from_both_searches(sample_app):
         fresh = next(n for n in second_numbers if int(n) > 5)
         return Reply(text=f"RAG는 관련 문서를 검색해 근거로 답을 생성합니다 [{first}]. BM25는 단어 빈도로 점수를 매깁니다 [{fresh}].")
 
-    with OpenAIServer(responder) as server:
-        app = llm_app(sample_app, "openai", server, agent=True)
+    server_class = {"openai": OpenAIServer, "gemini": GeminiServer}[provider]
+    with server_class(responder) as server:
+        app = llm_app(sample_app, provider, server, agent=True)
         answer = app.ask(QUESTION)
         offered = server.requests[0].tools
     assert offered == ["search_documents", "list_sources"]
     assert [step["input"]["query"] for step in answer.steps] == ["RAG 작동 방식", "BM25 점수 계산"]
     assert len(answer.steps[0]["passages"]) == 5 and max(answer.steps[1]["passages"]) > 5
-    assert answer.provider == "agent:openai:gpt-4o-mini"
+    assert answer.provider == f"agent:{app.generator.name}"
     assert [c.n for c in answer.citations] == [1, 2]
     assert answer.citations[0].source.endswith("07_rag.md")
     assert answer.citations[1].source.endswith("02_tfidf_bm25.md")
@@ -236,3 +238,24 @@ def test_real_openai_compatible_server(sample_app):
     assert not answer.abstained and answer.citations
     assert all(1 <= c.n <= len(answer.citations) for c in answer.citations)
     assert llm.ask("아이폰 15의 출시 가격은 얼마인가요?").abstained
+
+
+def test_llm_reranker_reorders_by_the_models_ranking(sample_app):
+    from rag_app.llm_rerank import parse_ranking
+
+    assert parse_ranking("3, 1, 3, 9, 2", 4) == [2, 0, 1]
+    assert parse_ranking("순위: [2] > [1]", 3) == [1, 0]
+    app, _ = sample_app
+    question = "BM25 점수는 어떻게 계산하나요?"
+    plain = app.retrieve(question, k=5)
+    with OpenAIServer(scripted(["4, 2", "4, 2", GROUNDED])) as server:  # retrieve; ask = rerank + answer
+        llm = llm_app(sample_app, "openai", server, reranker="llm", rerank_depth=5, k=3)
+        reranked = llm.retrieve(question)
+        answer = llm.ask(question)
+        prompt = server.requests[0].last_user
+    assert [c.id for c in reranked] == [plain[3].id, plain[1].id, plain[0].id]  # listed first, then retrieval order
+    assert [c.score for c in reranked] == [1.0, 0.8, 0.6]
+    assert "[5] " in prompt and question in prompt and "가장 관련 있는 구절" in prompt
+    assert answer.reranker == "llm:openai:gpt-4o-mini"
+    with pytest.raises(ConfigError, match="--rerank llm needs an LLM"):
+        RagApp(home=app.settings.home, collection="samples", reranker="llm")
