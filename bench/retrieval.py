@@ -1,6 +1,7 @@
 """Retrieval quality and speed of the default pipeline on the Korean sets, beside its baselines.
 
     python bench/retrieval.py [--chunk-size 1000 --chunk-overlap 150] [--datasets autorag korquad]
+    python bench/retrieval.py --rerank models/ko-reranker --rerank-depths 10 20 50   # + rerank rows
 
 Documents are AutoRAG pages (../shared/data/autorag_retrieval_ko, 114 queries / 720 pages),
 KorQuAD paragraphs (../shared/data/korquad_v1_dev, 580 paragraphs, 500 questions sampled with
@@ -78,6 +79,22 @@ def score_rows(rankings: dict[str, list[list[str]]], queries) -> dict[str, dict[
             "nDCG@10": statistics.mean(ndcg_at_k(r, g, 10) for r, g in pairs),
         }
     return rows
+
+
+def rerank_rankings(app: RagApp, queries, model: str, depth: int) -> tuple[list[list[str]], list[float]]:
+    """Documents ranked by hybrid retrieval with its top `depth` chunks reordered by a cross-encoder
+    (the chunks below `depth` keep their place after them), and the rerank time per question."""
+    from indexes.rerank import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker(model, depth=depth)
+    ranked, times = [], []
+    for question in (q.question for q in queries):
+        candidates = app.retrieve(question, k=max(depth, CHUNKS_PER_QUERY))
+        started = time.perf_counter()
+        top = reranker.rerank(question, candidates[:depth], depth)
+        times.append((time.perf_counter() - started) * 1000)
+        ranked.append(unique_in_order([c.metadata["source"] for c in top + candidates[depth:]])[:10])
+    return ranked, times
 
 
 def run_dataset(name: str, args) -> tuple[dict, dict]:
@@ -159,6 +176,12 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
         app.ask(question)
         latency["ask"].append((time.perf_counter() - t) * 1000)
 
+    if args.rerank:
+        for depth in args.rerank_depths:
+            ranked, times = rerank_rankings(app, queries, args.rerank, depth)
+            rankings[f"hybrid + rerank {args.rerank} depth={depth}"] = ranked
+            latency[f"rerank@{depth}"] = times
+
     speed = {
         "documents": len(corpus),
         "chunks": n_chunks,
@@ -178,6 +201,8 @@ def main() -> None:
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--fresh", action="store_true", help="index into a new temporary directory (measures ingest speed)")
+    parser.add_argument("--rerank", metavar="MODEL", help="also rerank hybrid results with this cross-encoder (id or path)")
+    parser.add_argument("--rerank-depths", type=int, nargs="+", default=[10, 20, 50], help="candidate depths to rerank")
     args = parser.parse_args()
     if args.fresh:
         import tempfile
