@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine (see README):
-#   make run   install into .venv, ingest samples/ once, answer a sample question, then chat
+#   make run   install into .venv, ingest samples/ once, answer a sample question, then open the chat app
 #   make test  install into .venv (with test extras) and run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -34,7 +34,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/rag-app ingest samples --collection samples
 	$(BIN)/rag-app ask "$(SAMPLE_QUESTION)" --collection samples
-	$(BIN)/rag-app chat --collection samples
+	$(BIN)/rag-app serve --collection samples
 
 test: install-test
 	$(BIN)/pytest
