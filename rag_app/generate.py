@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from indexes.retrieval import RetrievedChunk
 from rag_app.answer import ABSTAIN_EN, ABSTAIN_KO, Answer, abstention, citation_for, is_korean, location_of
@@ -241,12 +241,15 @@ def make_chat_model(settings):
     raise ProviderError(f"unknown provider {provider!r}; choose extractive, openai, gemini or hf")
 
 
-def make_generator(settings, judge: SupportJudge) -> LLMGenerator:
+def make_generator(settings, make_judge_for: Callable[[Any], SupportJudge]) -> LLMGenerator:
+    """The generator for `settings.provider`; `make_judge_for(chat_model)` builds its support judge
+    (the LLM judge needs the chat model)."""
     model = settings.model or DEFAULT_MODELS[settings.provider]
+    chat_model = make_chat_model(settings)
     return LLMGenerator(
-        make_chat_model(settings),
+        chat_model,
         f"{settings.provider}:{model}",
-        judge,
+        make_judge_for(chat_model),
         base_url=settings.base_url,
         secret=settings.provider_key(),
     )

@@ -6,7 +6,8 @@
 - the remaining markers are renumbered 1, 2, ... in order of first use, so the answer's citation
   list has no gaps;
 - every sentence is scored against the chunks it cites (the best one counts); a sentence that
-  cites nothing, or whose cited chunks do not support it, is `supported: false`;
+  cites nothing, or whose cited chunks do not support it (below the judge's threshold), is
+  `supported: false`;
 - `grounded` is the share of supported sentences; below `MIN_GROUNDED` the answer carries a warning.
 """
 
@@ -16,15 +17,13 @@ import re
 from dataclasses import dataclass, field
 
 from indexes.retrieval import RetrievedChunk
-from rag_app.support import SupportJudge
+from rag_app.support import SupportJudge, support_threshold
 
 # "[1]", "[1, 3]", "[1][2]", also full-width brackets some models write in Korean.
 MARKER = re.compile(r"\s*[\[［]\s*(\d+(?:\s*[,，]\s*\d+)*)\s*[\]］]")
 # A sentence ends at . ! ? 。 (or a line break), optionally followed by citation markers.
 # A dot inside a number or name ("3.5%", "v1.2") does not end a sentence.
 _SENTENCE = re.compile(r"(?:[^\n.!?。]|[.!?。](?=[^\s.!?。\[［]))*(?:[.!?。]+(?:\s*[\[［][\d,，\s]+[\]］])*|\n|$)")
-# A sentence counts as supported from this score on (per judge; see bench/judges.py).
-SUPPORTED = 0.5
 # Answers with a smaller share of supported sentences are flagged.
 MIN_GROUNDED = 0.5
 WARNING_KO = "주의: 이 답변의 상당 부분이 인용된 문서로 뒷받침되지 않습니다."
@@ -82,8 +81,12 @@ def strip_markers(text: str) -> str:
 
 
 def verify_citations(
-    text: str, chunks: list[RetrievedChunk], judge: SupportJudge, threshold: float = SUPPORTED
+    text: str, chunks: list[RetrievedChunk], judge: SupportJudge, threshold: float | None = None
 ) -> CheckedAnswer:
+    """`threshold`: support from which a sentence counts as supported; by default the judge's own
+    calibrated one (0.7 for the lexical judges, 0.5 for the others; see bench/judges.py)."""
+    if threshold is None:
+        threshold = support_threshold(judge)
     valid = range(1, len(chunks) + 1)
     renumber: dict[int, int] = {}  # model's block number -> citation number
     removed: list[int] = []

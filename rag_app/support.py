@@ -4,7 +4,7 @@ Used after generation (each answer sentence against the chunks it cites) and by 
 (each answer sentence against the retrieved context). Judges share one small interface:
 
     >>> judge = LexicalJudge()
-    >>> judge.score([("서울은 한국의 수도이다.", "대한민국의 수도는 서울이다.")])
+    >>> judge.score([("서울은 대한민국의 수도이다.", "대한민국의 수도는 서울이다.")])
     [1.0]
 
 - `LexicalJudge`: share of the claim's content morphemes (Kiwi) found in the evidence. Fast and
@@ -12,13 +12,24 @@ Used after generation (each answer sentence against the chunks it cites) and by 
 - `EmbeddingJudge`: cosine similarity of claim and evidence embeddings (e5), rescaled to [0, 1].
   Sees paraphrase and crosses languages, but related-yet-wrong claims score high too.
 - `CombinedJudge`: the larger of the two (a claim is supported if either sees it).
+- `NLIJudge`: a cross-encoder (any Hugging Face id or local path): the entailment probability of
+  an NLI model (premise = evidence, hypothesis = claim), or the sigmoid of a one-logit model.
+- `LLMJudge`: asks any LangChain chat model, in Korean for Korean claims and in English otherwise,
+  whether the evidence supports each claim (several pairs per call).
+
+`make_judge("lexical+embedding")`, `make_judge("nli:/models/xnli")`, `make_judge("llm", chat_model=m)`.
+How far each judge's scores can be trusted is measured in bench/judges.py (README table).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence
+import logging
+import re
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 # Words that carry no claim of their own (question words, copulas, very common verbs).
 _FUNCTION_TERMS = frozenset(
@@ -31,6 +42,13 @@ _FUNCTION_TERMS = frozenset(
 # paraphrase ~0.85-0.95. This maps that band onto [0, 1] (see bench/judges.py for calibration).
 E5_COSINE_FLOOR = 0.75
 E5_COSINE_CEILING = 0.92
+
+
+# The score from which each judge's claim counts as supported, chosen with bench/judges.py: the
+# lexical share of content terms is too lenient at 0.5 (a claim with one changed name or number in
+# four terms still scores 0.75); 0.7 has the best mean balanced accuracy on the human-labelled sets.
+# Probabilities (NLI) and yes/no verdicts (LLM) use 0.5. Optional attribute: callers fall back to 0.5.
+LEXICAL_THRESHOLD = 0.7
 
 
 class SupportJudge(Protocol):
@@ -54,6 +72,7 @@ class LexicalJudge:
     changed figure lowers the score)."""
 
     name = "lexical"
+    threshold = LEXICAL_THRESHOLD
 
     def __init__(self, terms: Callable[[str], list[str]] | None = None):
         self.terms = terms
@@ -78,11 +97,17 @@ class EmbeddingJudge:
     `floor` maps to 0 and `ceiling` to 1."""
 
     name = "embedding"
+    threshold = 0.5  # the middle of the calibrated cosine band
+
+    # Evidence passages recur (the same chunks are retrieved for many questions of an evaluation):
+    # their vectors are kept, up to this many.
+    PASSAGE_CACHE = 2048
 
     def __init__(self, embedder=None, floor: float = E5_COSINE_FLOOR, ceiling: float = E5_COSINE_CEILING):
         self._embedder = embedder
         self.floor = floor
         self.ceiling = ceiling
+        self._passages: dict[str, np.ndarray] = {}
 
     @property
     def embedder(self):
@@ -96,44 +121,356 @@ class EmbeddingJudge:
         if not pairs:
             return []
         claims = list(dict.fromkeys(claim for claim, _ in pairs))
-        evidences = list(dict.fromkeys(evidence for _, evidence in pairs))
         claim_vectors = dict(zip(claims, np.stack([self.embedder.embed_query(c) for c in claims])))
-        evidence_vectors = dict(zip(evidences, self.embedder.embed_documents(evidences)))
-        return [float(np.dot(claim_vectors[c], evidence_vectors[e])) for c, e in pairs]
+        new = [e for e in dict.fromkeys(evidence for _, evidence in pairs) if e not in self._passages]
+        if new:
+            if len(self._passages) + len(new) > self.PASSAGE_CACHE:
+                self._passages.clear()
+            self._passages.update(zip(new, self.embedder.embed_documents(new)))
+        return [float(np.dot(claim_vectors[c], self._passages[e])) for c, e in pairs]
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         span = max(self.ceiling - self.floor, 1e-6)
         return [float(np.clip((cosine - self.floor) / span, 0.0, 1.0)) for cosine in self.cosines(pairs)]
 
 
+def mostly_korean(text: str) -> bool:
+    """More Hangul syllables than Latin letters."""
+    hangul = sum("\uac00" <= ch <= "\ud7a3" for ch in text)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    return hangul > latin
+
+
 class CombinedJudge:
-    """The larger of the lexical and the embedding score; the embedding is computed only for pairs
-    the lexical judge does not already find supported (it costs an embedding per text)."""
+    """The lexical score, and across languages (a Korean claim over English evidence or the
+    reverse, where no morpheme can match) the larger of it and the embedding score.
+
+    Within one language the embedding adds nothing but leniency: on the labelled sets of
+    bench/judges.py the lexical judge alone beat max(lexical, embedding) everywhere, because e5
+    similarity tells related from unrelated text, not right from wrong facts."""
 
     name = "lexical+embedding"
+    threshold = LEXICAL_THRESHOLD
 
-    def __init__(self, lexical: LexicalJudge | None = None, embedding: EmbeddingJudge | None = None, enough: float = 0.6):
+    def __init__(self, lexical: LexicalJudge | None = None, embedding: EmbeddingJudge | None = None):
         self.lexical = lexical or LexicalJudge()
         self.embedding = embedding or EmbeddingJudge()
-        self.enough = enough
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         scores = self.lexical.score(pairs)
-        unsure = [i for i, s in enumerate(scores) if s < self.enough]
-        if unsure:
-            for i, semantic in zip(unsure, self.embedding.score([pairs[i] for i in unsure])):
+        crossing = [i for i, (claim, evidence) in enumerate(pairs) if mostly_korean(claim) != mostly_korean(evidence)]
+        if crossing:
+            for i, semantic in zip(crossing, self.embedding.score([pairs[i] for i in crossing])):
                 scores[i] = max(scores[i], semantic)
         return scores
 
 
-def make_judge(spec: str, embedder=None) -> SupportJudge:
-    """"lexical", "embedding", "lexical+embedding" (default for generated answers)."""
+# ---- NLI / cross-encoder judge ------------------------------------------------------------------
+
+# Evidence longer than this (characters) is read in windows of whole sentences and the best window
+# counts: NLI models are trained on sentence-length premises and truncate long ones silently.
+NLI_WINDOW_CHARS = 600
+
+
+def entailment_index(id2label: dict[Any, str]) -> int | None:
+    """Which output of an NLI head is "entailment", from the model config's id2label.
+
+        >>> entailment_index({0: "entailment", 1: "neutral", 2: "contradiction"})
+        0
+        >>> entailment_index({"0": "CONTRADICTION", "1": "NEUTRAL", "2": "ENTAILMENT"})
+        2
+        >>> entailment_index({0: "not_entailment", 1: "entailment"})
+        1
+        >>> entailment_index({0: "LABEL_0", 1: "LABEL_1"}) is None
+        True
+    """
+    for key, label in id2label.items():
+        if re.sub(r"[^a-z]", "", str(label).lower()) in ("entailment", "entailed", "entails", "entail"):
+            return int(key)
+    return None
+
+
+def evidence_windows(evidence: str, max_chars: int = NLI_WINDOW_CHARS) -> list[str]:
+    """Consecutive sentences packed into windows of at most `max_chars` (a longer sentence is its
+    own window); each window after the first repeats the previous window's last sentence.
+
+        >>> evidence_windows("짧은 근거.")
+        ['짧은 근거.']
+        >>> evidence_windows("A one. B two. C three.", max_chars=15)
+        ['A one. B two.', 'B two. C three.']
+    """
+    if len(evidence) <= max_chars:
+        return [evidence]
+    from indexes.chunking import split_sentences
+
+    sentences = split_sentences(evidence)
+    windows: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        if current and len(" ".join(current + [sentence])) > max_chars:
+            windows.append(" ".join(current))
+            current = [current[-1]] if len(current[-1]) + len(sentence) + 1 <= max_chars else []
+        current.append(sentence)
+    if current:
+        windows.append(" ".join(current))
+    return windows or [evidence]
+
+
+class NLIJudge:
+    """Support = P(entailment | premise=evidence, hypothesis=claim) from an NLI cross-encoder (the
+    label is found in the model config's `id2label`), or sigmoid(logit) of a one-logit
+    cross-encoder, which reads (claim, evidence) like a reranker reads (query, passage).
+
+    Any Hugging Face id or local model directory; it loads on the first `score` call. Long evidence
+    is read in sentence windows (`window_chars`) and the best window counts.
+
+        >>> judge = NLIJudge("/models/xlm-roberta-large-xnli")          # doctest: +SKIP
+        >>> judge.score([("서울은 수도다.", "대한민국의 수도는 서울이다.")])  # doctest: +SKIP
+        [0.97]
+    """
+
+    threshold = 0.5  # an entailment probability
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str | None = None,
+        batch_size: int = 16,
+        max_length: int | None = None,
+        window_chars: int = NLI_WINDOW_CHARS,
+        entailment_label: int | None = None,
+    ):
+        if not model:
+            from rag_app.errors import ConfigError
+
+            raise ConfigError("no NLI model given; use nli:HF_ID_OR_PATH, e.g. --judge nli:/models/xnli")
+        self.model_id = model
+        self.name = f"nli:{model}"
+        self.device = device
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.window_chars = window_chars
+        self._entailment = entailment_label  # None: read from id2label (or 1-logit: sigmoid)
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            from indexes.rerank import load_cross_encoder
+
+            model = load_cross_encoder(self.model_id, device=self.device, max_length=self.max_length)
+            if model.num_labels > 1 and self._entailment is None:
+                self._entailment = entailment_index(model.config.id2label or {})
+                if self._entailment is None:
+                    from rag_app.errors import ConfigError
+
+                    labels = ", ".join(str(v) for v in (model.config.id2label or {}).values())
+                    raise ConfigError(
+                        f"NLI model {self.model_id!r} has {model.num_labels} outputs ({labels}) but none is named "
+                        "entailment; use an NLI model whose config.json id2label names its labels, or a one-logit cross-encoder"
+                    )
+            self._model = model
+        return self._model
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        if not pairs:
+            return []
+        model = self._load()
+        nli = model.num_labels > 1
+        inputs: list[tuple[str, str]] = []
+        owners: list[int] = []
+        for index, (claim, evidence) in enumerate(pairs):
+            for window in evidence_windows(evidence, self.window_chars):
+                inputs.append((window, claim) if nli else (claim, window))
+                owners.append(index)
+        unique = list(dict.fromkeys(inputs))
+        logits = self._logits(model, unique)
+        if nli:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted[:, self._entailment] / shifted.sum(axis=1)
+        else:
+            probabilities = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+        by_input = dict(zip(unique, probabilities.tolist()))
+        scores = [0.0] * len(pairs)
+        for owner, pair in zip(owners, inputs):
+            scores[owner] = max(scores[owner], float(by_input[pair]))
+        return scores
+
+    def _logits(self, model, inputs: list[tuple[str, str]]) -> np.ndarray:
+        import torch
+
+        raw = model.predict(
+            inputs,
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            activation_fn=torch.nn.Identity(),
+            convert_to_numpy=True,
+        )
+        return np.asarray(raw, dtype=np.float64).reshape(len(inputs), -1)
+
+
+# ---- LLM judge ----------------------------------------------------------------------------------
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Characters of one evidence passage shown to the model.
+LLM_EVIDENCE_CHARS = 3000
+
+LLM_SYSTEM_KO = """당신은 사실 검증을 하는 엄격한 평가자입니다. 각 항목에서 '근거' 문서가 '주장'을 뒷받침하는지 판단하세요.
+- 주장의 모든 내용이 근거에 명시되어 있거나 근거에서 바로 추론될 때만 "예"라고 답하세요.
+- 근거에 없는 정보(숫자, 이름, 날짜 등)가 하나라도 있거나 근거와 모순되면 "아니오"라고 답하세요.
+- 배경지식은 사용하지 마세요. 근거만 보세요.
+항목마다 한 줄씩, 다른 설명 없이 "번호: 예" 또는 "번호: 아니오" 형식으로만 답하세요."""
+
+LLM_SYSTEM_EN = """You are a strict fact checker. For each item, decide whether the EVIDENCE supports the CLAIM.
+- Answer "yes" only if everything the claim states is stated in the evidence or follows directly from it.
+- Answer "no" if the claim adds any information the evidence does not contain (a number, name, date...) or contradicts it.
+- Do not use background knowledge; read only the evidence.
+Reply with one line per item and nothing else, in the form "NUMBER: yes" or "NUMBER: no"."""
+
+_NEGATIVE = re.compile(
+    r"아니(?:오|요|다)?|않|없|불충분|모순|\bno\b|\bnot\b|\bunsupported\b|\bfalse\b|\bcontradict", re.IGNORECASE
+)
+_POSITIVE = re.compile(r"예|네|그렇|맞|지지|뒷받침|\byes\b|\bsupported\b|\btrue\b|\bentail", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:/\s*(\d+)|(%))?")
+_ITEM_LINE = re.compile(r"^\W*(?:항목|item|claim|주장)?\s*#?\s*(\d+)\s*(?:번)?\s*[:.)\]\-–=]+\s*(.*)$", re.IGNORECASE)
+
+
+def parse_verdict(text: str) -> float | None:
+    """One verdict in [0, 1] from a judge's words: yes/no (예/아니오) or a score.
+
+        >>> parse_verdict("예"), parse_verdict("아니오"), parse_verdict("No."), parse_verdict("YES, it is supported")
+        (1.0, 0.0, 0.0, 1.0)
+        >>> parse_verdict("0.8"), parse_verdict("7/10"), parse_verdict("90%"), parse_verdict("음...") is None
+        (0.8, 0.7, 0.9, True)
+    """
+    text = text.strip().strip("*`\"'").strip()
+    if not text:
+        return None
+    number = _NUMBER.search(text)
+    if number and (number.start() == 0 or not re.search(r"[A-Za-z가-힣]", text[: number.start()])):
+        value = float(number.group(1))
+        if number.group(2):
+            value /= max(float(number.group(2)), 1e-9)
+        elif number.group(3):
+            value /= 100.0
+        if 0.0 <= value <= 1.0:
+            return value
+    if _NEGATIVE.search(text):
+        return 0.0
+    if _POSITIVE.search(text):
+        return 1.0
+    return None
+
+
+def parse_verdicts(text: str, n: int) -> list[float | None]:
+    """Verdicts for items 1..n from a reply with one "k: verdict" line per item; None where an item
+    is missing or unreadable. A single-item reply may be a bare verdict.
+
+        >>> parse_verdicts("1: 예\\n2: 아니오\\n3: 예", 3)
+        [1.0, 0.0, 1.0]
+        >>> parse_verdicts("**1.** yes\\n2) No", 3)
+        [1.0, 0.0, None]
+        >>> parse_verdicts("아니오", 1)
+        [0.0]
+    """
+    verdicts: list[float | None] = [None] * n
+    for line in text.splitlines():
+        match = _ITEM_LINE.match(line.strip())
+        if match and 1 <= int(match.group(1)) <= n and verdicts[int(match.group(1)) - 1] is None:
+            verdicts[int(match.group(1)) - 1] = parse_verdict(match.group(2))
+    if n == 1 and verdicts[0] is None:
+        verdicts[0] = parse_verdict(text)
+    return verdicts
+
+
+def _message_text(reply: Any) -> str:
+    content = getattr(reply, "content", reply)
+    if isinstance(content, list):  # content blocks (Gemini, Anthropic)
+        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    return str(content)
+
+
+def llm_judge_messages(pairs: Sequence[tuple[str, str]], korean: bool) -> list:
+    """System + user messages asking about every pair; evidence shared by several claims is shown once."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    evidences = list(dict.fromkeys(evidence for _, evidence in pairs))
+    number = {evidence: i for i, evidence in enumerate(evidences, start=1)}
+    label_evidence, label_claim, label_item = ("근거", "주장", "항목") if korean else ("EVIDENCE", "CLAIM", "ITEM")
+    parts = [f"[{label_evidence} {number[e]}]\n{e[:LLM_EVIDENCE_CHARS]}" for e in evidences]
+    for i, (claim, evidence) in enumerate(pairs, start=1):
+        parts.append(f"{label_item} {i}: {label_evidence} {number[evidence]} / {label_claim}: {claim}")
+    if korean:
+        parts.append(f"항목 1부터 {len(pairs)}까지 한 줄씩 \"번호: 예\" 또는 \"번호: 아니오\"로 답하세요.")
+    else:
+        parts.append(f"Answer items 1 to {len(pairs)}, one line each: \"NUMBER: yes\" or \"NUMBER: no\".")
+    return [SystemMessage(LLM_SYSTEM_KO if korean else LLM_SYSTEM_EN), HumanMessage("\n\n".join(parts))]
+
+
+class LLMJudge:
+    """Asks a LangChain chat model (anything with `.invoke(messages)` returning a message) whether
+    each evidence supports each claim: a Korean prompt for claims with Hangul, an English one
+    otherwise. Up to `batch_size` pairs go in one call; an item the reply leaves unreadable is
+    asked again alone, and scores 0 (unsupported) if that fails too."""
+
+    threshold = 0.5  # verdicts are 0 or 1 (or the model's own score)
+
+    def __init__(self, chat_model, *, batch_size: int = 8, name: str | None = None):
+        if chat_model is None:
+            from rag_app.errors import ConfigError
+
+            raise ConfigError("the llm judge needs a chat model; configure one with --provider openai|gemini|hf")
+        self.chat_model = chat_model
+        self.batch_size = max(1, batch_size)
+        self.name = name or f"llm:{getattr(chat_model, 'model_name', None) or getattr(chat_model, 'model', None) or type(chat_model).__name__}"
+
+    def _ask(self, pairs: Sequence[tuple[str, str]], korean: bool) -> list[float | None]:
+        reply = self.chat_model.invoke(llm_judge_messages(pairs, korean))
+        return parse_verdicts(_message_text(reply), len(pairs))
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        scores: list[float | None] = [None] * len(pairs)
+        for korean in (True, False):
+            indices = [i for i, (claim, _) in enumerate(pairs) if bool(_HANGUL.search(claim)) == korean]
+            for start in range(0, len(indices), self.batch_size):
+                batch = indices[start : start + self.batch_size]
+                verdicts = self._ask([pairs[i] for i in batch], korean)
+                for i, verdict in zip(batch, verdicts):
+                    if verdict is None and len(batch) > 1:
+                        verdict = self._ask([pairs[i]], korean)[0]
+                    if verdict is None:
+                        log.warning("llm judge: unreadable verdict for claim %r; counted as unsupported", pairs[i][0][:60])
+                    scores[i] = 0.0 if verdict is None else verdict
+        return [float(s) for s in scores]  # type: ignore[arg-type]
+
+
+JUDGES = ("lexical", "embedding", "lexical+embedding", "nli:MODEL", "llm")
+
+
+def make_judge(spec: str, embedder=None, chat_model=None) -> SupportJudge:
+    """"lexical", "embedding", "lexical+embedding" (default for generated answers), "nli:ID_OR_PATH"
+    (a Hugging Face NLI or cross-encoder model), "llm" (needs `chat_model`)."""
     if spec == "lexical":
         return LexicalJudge()
     if spec == "embedding":
         return EmbeddingJudge(embedder)
     if spec in ("lexical+embedding", "combined"):
         return CombinedJudge(embedding=EmbeddingJudge(embedder))
+    if spec.startswith("nli:"):
+        return NLIJudge(spec[len("nli:") :])
+    if spec == "llm":
+        return LLMJudge(chat_model)
     from rag_app.errors import ConfigError
 
-    raise ConfigError(f"unknown support judge {spec!r}; choose lexical, embedding or lexical+embedding")
+    raise ConfigError(
+        f"unknown support judge {spec!r}; choose lexical, embedding, lexical+embedding, nli:HF_ID_OR_PATH or llm"
+    )
+
+
+def support_threshold(judge: SupportJudge) -> float:
+    """The judge's calibrated threshold (`threshold` attribute), or 0.5 for a judge without one.
+
+        >>> support_threshold(LexicalJudge()), support_threshold(EmbeddingJudge())
+        (0.7, 0.5)
+    """
+    return float(getattr(judge, "threshold", 0.5))

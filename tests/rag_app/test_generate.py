@@ -178,7 +178,8 @@ def test_missing_key_is_one_line_naming_the_variable(sample_app, capsys):
 def test_rejected_key_is_reported_without_the_key(sample_app):
     secret = "sk-very-secret-123"
     with OpenAIServer(Reply.error(401, f"Incorrect API key provided: {secret}")) as server:
-        app = RagApp(home=app.settings.home, collection="samples", provider="openai", base_url=server.base_url, openai_api_key=secret)
+        home = sample_app[0].settings.home
+        app = RagApp(home=home, collection="samples", provider="openai", base_url=server.base_url, openai_api_key=secret)
         with pytest.raises(ProviderError) as caught:
             app.ask(QUESTION)
     message = str(caught.value)

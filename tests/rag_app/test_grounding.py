@@ -46,10 +46,12 @@ def test_support_per_sentence_flags_uncited_and_unsupported():
     checked = verify_citations(text, CHUNKS, LexicalJudge())
     first, second, third = checked.sentences
     assert first.supported and first.support == 1.0
-    # 부산 and 대한민국 are in chunk b but 수도 is not: 2 of 3 content terms.
-    assert second.support == 2 / 3 and second.supported
+    # 부산 and 대한민국 are in chunk b but 수도 is not: 2 of 3 content terms, under the lexical
+    # judge's threshold (0.7): one wrong word in three is a wrong claim.
+    assert second.support == 2 / 3 and not second.supported
     assert third.citations == [] and third.support == 0.0 and not third.supported
-    assert checked.grounded == 2 / 3
+    assert checked.grounded == 1 / 3
+    assert verify_citations(text, CHUNKS, LexicalJudge(), threshold=0.5).grounded == 2 / 3
 
 
 def test_support_uses_the_best_of_several_cited_chunks():
