@@ -30,6 +30,26 @@ def squash(text: str) -> str:
     return "".join(text.split()).lower()
 
 
+def korquad_app(cache: Path) -> RagApp:
+    """The KorQuAD collection bench/retrieval.py built (exits with the fix when it is missing)."""
+    app = RagApp(collection=f"bench-korquad-{DEFAULT_CHUNK_SIZE}-{DEFAULT_CHUNK_OVERLAP}", home=cache)
+    if app.store.count() == 0:
+        sys.exit("run bench/retrieval.py --datasets korquad first (it builds the collection)")
+    return app
+
+
+def korquad_cases(app: RagApp, n: int, k: int):
+    """(question, top k chunks, top k chunks without the gold article) for n questions (seed 1)."""
+    corpus, questions = read_squad(DATA / "korquad_v1_dev" / "KorQuAD_v1.0_dev.shared.json")
+    cases = []
+    for q in sample(questions, n, seed=1):
+        article = next(iter(q.relevant)).rsplit("#", 1)[0]
+        ranked = app.retrieve(q.question, k=k + 20)
+        without_article = [c for c in ranked if c.metadata["source"].rsplit("#", 1)[0] != article]
+        cases.append((q, ranked[:k], without_article[:k]))
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=300)
@@ -37,17 +57,8 @@ def main() -> None:
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6, 0.7])
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     args = parser.parse_args()
-    corpus, questions = read_squad(DATA / "korquad_v1_dev" / "KorQuAD_v1.0_dev.shared.json")
-    questions = sample(questions, args.n, seed=1)
-    app = RagApp(collection=f"bench-korquad-{DEFAULT_CHUNK_SIZE}-{DEFAULT_CHUNK_OVERLAP}", home=args.cache)
-    if app.store.count() == 0:
-        sys.exit("run bench/retrieval.py --datasets korquad first (it builds the collection)")
-    cases = []
-    for q in questions:
-        article = next(iter(q.relevant)).rsplit("#", 1)[0]
-        ranked = app.retrieve(q.question, k=args.k + 20)
-        without_article = [c for c in ranked if c.metadata["source"].rsplit("#", 1)[0] != article]
-        cases.append((q, ranked[: args.k], without_article[: args.k]))
+    app = korquad_app(args.cache)
+    cases = korquad_cases(app, args.n, args.k)
 
     print(f"KorQuAD, {len(cases)} questions (seed 1), k={args.k}\n")
     print("| abstain threshold | answer holds gold span | false abstention (answerable) | abstention accuracy (gold article removed) | answer ms p50 |")

@@ -11,8 +11,8 @@ chunks) and unanswerable (the top k after removing every chunk of the gold artic
 never been ingested; the right behaviour is to abstain). Uses the collection bench/retrieval.py
 built (run `python bench/retrieval.py --datasets korquad` first).
 
-Columns: holds gold = the answer contains a gold answer span (spaces ignored); F1 = KorQuAD
-character F1 against the best gold answer (abstentions score 0); false abstention on answerable
+Columns: holds gold = the answer contains a gold answer span (KorQuAD normalisation, spaces
+ignored); F1 = KorQuAD character F1 against the best gold answer (abstentions score 0); false abstention on answerable
 questions; abstention accuracy on unanswerable ones; valid markers = share of the model's raw [n]
 markers that pointed at a real context block; grounded = mean share of supported sentences;
 first token / total = median milliseconds of generation (retrieval excluded).
@@ -21,7 +21,6 @@ first token / total = median milliseconds of generation (retrieval excluded).
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -30,29 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval.datasets import read_squad, sample  # noqa: E402
-from indexes.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE  # noqa: E402
+from answers import korquad_app, korquad_cases  # noqa: E402  (bench/answers.py, beside this script)
+from eval.answer_metrics import best_contains, best_f1  # noqa: E402
 from rag_app.answer import Answer  # noqa: E402
 from rag_app.app import RagApp  # noqa: E402
-from rag_app.grounding import markers_in  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
-
-
-def squash(text: str) -> str:
-    return "".join(text.split()).lower()
-
-
-def char_f1(prediction: str, gold: str) -> float:
-    """KorQuAD-style character F1 on whitespace-free, lower-cased text."""
-    from collections import Counter
-
-    pred, ref = Counter(squash(prediction)), Counter(squash(gold))
-    common = sum((pred & ref).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / sum(pred.values()), common / sum(ref.values())
-    return 2 * precision * recall / (precision + recall)
+from rag_app.grounding import markers_in, strip_markers  # noqa: E402
 
 
 def parse_provider(spec: str) -> dict:
@@ -83,17 +64,8 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     args = parser.parse_args()
-    corpus, questions = read_squad(DATA / "korquad_v1_dev" / "KorQuAD_v1.0_dev.shared.json")
-    questions = sample(questions, args.n, seed=1)
-    base = RagApp(collection=f"bench-korquad-{DEFAULT_CHUNK_SIZE}-{DEFAULT_CHUNK_OVERLAP}", home=args.cache)
-    if base.store.count() == 0:
-        sys.exit("run bench/retrieval.py --datasets korquad first (it builds the collection)")
-    cases = []
-    for q in questions:
-        article = next(iter(q.relevant)).rsplit("#", 1)[0]
-        ranked = base.retrieve(q.question, k=args.k + 20)
-        without_article = [c for c in ranked if c.metadata["source"].rsplit("#", 1)[0] != article]
-        cases.append((q, ranked[: args.k], without_article[: args.k]))
+    base = korquad_app(args.cache)
+    cases = korquad_cases(base, args.n, args.k)
 
     print(f"KorQuAD, {len(cases)} questions (seed 1), k={args.k}; same chunks for every provider\n")
     print("| provider | holds gold | F1 | false abstention | abstention accuracy | valid markers | grounded | first token ms | total ms |")
@@ -113,8 +85,9 @@ def main() -> None:
             if answer.abstained:
                 false_abstain += 1
             else:
-                holds += any(squash(a) in squash(answer.answer) for a in q.answers)
-                f1 += max(char_f1(re.sub(r"\[\d+\]", "", answer.answer), a) for a in q.answers)
+                text = strip_markers(answer.answer)
+                holds += best_contains(text, q.answers) or 0.0
+                f1 += best_f1(text, q.answers) or 0.0
                 grounded.append(answer.grounded or 0.0)
             true_abstain += run(generator, q.question, unanswerable)[0].abstained
         n = len(cases)

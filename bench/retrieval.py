@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from eval.datasets import read_beir_json, read_squad, sample  # noqa: E402
 from eval.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k, unique_in_order  # noqa: E402
 from indexes.bm25 import Bm25Index  # noqa: E402
-from indexes.morphemes import whitespace_terms  # noqa: E402
-from indexes.tokenizers import get_tokenizer  # noqa: E402
+from indexes.errors import TokenizerError  # noqa: E402
+from indexes.morphemes import get_term_function, whitespace_terms  # noqa: E402
 from indexes.retrieval import MIN_CANDIDATES, reciprocal_rank_fusion, weighted_fusion, z_score_fusion  # noqa: E402
 from rag_app.app import RagApp  # noqa: E402
 
@@ -119,18 +119,19 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
     texts = [records[cid]["text"] for cid in ids]
     bm25_white = Bm25Index.build(ids, [whitespace_terms(t) for t in texts], "bench")
     # Other tokenizers for BM25 (the course's comparison); Okt/MeCab only when installed.
-    other_tokenizers = {"sentencepiece (NSMC, 8k unigram)": nsmc_sentencepiece(args.cache)}
+    other_terms = {"sentencepiece (NSMC, 8k unigram)": nsmc_sentencepiece(args.cache).tokenize}
     for spec in ("okt", "mecab"):
         try:
-            tokenizer = get_tokenizer(spec)
-            tokenizer.tokenize("형태소")
-            other_tokenizers[spec] = tokenizer
-        except Exception as exc:  # optional packages: a missing one only drops its row
+            terms = get_term_function(spec)
+            terms("형태소")
+            other_terms[f"{spec} (content morphemes)"] = terms
+        except TokenizerError as exc:  # optional packages: a missing one only drops its row
             print(f"(bm25 {spec}: skipped, {exc})", file=sys.stderr)
-    other_bm25 = {
-        name: (tokenizer, Bm25Index.build(ids, [tokenizer.tokenize(t) for t in texts], "bench"))
-        for name, tokenizer in other_tokenizers.items()
-    }
+    other_bm25 = {}
+    for name, terms in other_terms.items():
+        started = time.perf_counter()
+        other_bm25[name] = (terms, Bm25Index.build(ids, [terms(t) for t in texts], "bench"))
+        print(f"(bm25 {name}: {len(texts)} chunks tokenized in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
     tfidf = app.store.tfidf()
 
     def to_docs(order) -> list[str]:
@@ -149,8 +150,8 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
         kiwi = bm25_kiwi.scores(app.terms(question))
         dense = matrix @ app.embedder.embed_query(question)
         rankings["bm25 whitespace"].append(to_docs(np.argsort(-white, kind="stable")[:CHUNKS_PER_QUERY]))
-        for name, (tokenizer, index) in other_bm25.items():
-            scores = index.scores(tokenizer.tokenize(question))
+        for name, (terms, index) in other_bm25.items():
+            scores = index.scores(terms(question))
             rankings[f"bm25 {name}"].append(to_docs(np.argsort(-scores, kind="stable")[:CHUNKS_PER_QUERY]))
         tfidf_scores = tfidf.scores(app.terms(question))
         tfidf_order = [bm25_kiwi.position[cid] for cid in np.array(tfidf.ids)[np.argsort(-tfidf_scores, kind="stable")[:CHUNKS_PER_QUERY]]]

@@ -127,13 +127,13 @@ def read_beir_folder(folder: Path, split: str | None = None) -> tuple[dict[str, 
     folder = Path(folder)
     corpus: dict[str, str] = {}
     titles: dict[str, str] = {}
-    for number, record in _jsonl_records(folder / "corpus.jsonl"):
+    for number, record in jsonl_records(folder / "corpus.jsonl"):
         doc_id = _field(record, "_id", folder / "corpus.jsonl", number)
         corpus[str(doc_id)] = str(record.get("text", ""))
         if record.get("title"):
             titles[str(doc_id)] = str(record["title"])
     queries = {}
-    for number, record in _jsonl_records(folder / "queries.jsonl"):
+    for number, record in jsonl_records(folder / "queries.jsonl"):
         queries[str(_field(record, "_id", folder / "queries.jsonl", number))] = str(_field(record, "text", folder / "queries.jsonl", number))
     qrels_path = _qrels_file(folder, split)
     qrels: dict[str, set[str]] = {}
@@ -174,7 +174,7 @@ def read_jsonl(path: Path) -> list[Question]:
     path = Path(path)
     questions: list[Question] = []
     seen: dict[str, int] = {}
-    for number, record in _jsonl_records(path):
+    for number, record in jsonl_records(path):
         where = f"{path}:{number}"
         question = record.get("question")
         if not isinstance(question, str) or not question.strip():
@@ -247,7 +247,7 @@ def _load_json(path: Path) -> Any:
         raise DatasetError(f"{path}: not UTF-8 text; save it as UTF-8") from None
 
 
-def _jsonl_records(path: Path):
+def jsonl_records(path: Path):
     """(line number, object) for each non-blank line."""
     if not path.is_file():
         raise DatasetError(f"{path}: not found")

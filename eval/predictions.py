@@ -14,12 +14,11 @@ sentence counts as an abstention.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import DatasetError
+from eval.datasets import DatasetError, jsonl_records
 from rag_app.answer import ABSTAIN_EN, ABSTAIN_KO
 
 
@@ -121,23 +120,14 @@ def read_predictions(path: str | Path, known_ids: set[str] | None = None) -> lis
         raise DatasetError(f"{path}: not found; give the JSONL file `rag-app ask --questions FILE --json` wrote")
     predictions: list[Prediction] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise DatasetError(f"{path}:{number}: not valid JSON; fix that line") from None
-            if not isinstance(record, dict):
-                raise DatasetError(f"{path}:{number}: not a JSON object; fix that line")
-            prediction = prediction_from_record(record, f"{path}:{number}")
-            if prediction.id in seen:
-                raise DatasetError(f"{path}:{number}: id {prediction.id!r} repeats line {seen[prediction.id]}; ids must be unique")
-            if known_ids is not None and prediction.id not in known_ids:
-                raise DatasetError(f"{path}:{number}: id {prediction.id!r} is not a question of the dataset; check the ids")
-            seen[prediction.id] = number
-            predictions.append(prediction)
+    for number, record in jsonl_records(path):
+        prediction = prediction_from_record(record, f"{path}:{number}")
+        if prediction.id in seen:
+            raise DatasetError(f"{path}:{number}: id {prediction.id!r} repeats line {seen[prediction.id]}; ids must be unique")
+        if known_ids is not None and prediction.id not in known_ids:
+            raise DatasetError(f"{path}:{number}: id {prediction.id!r} is not a question of the dataset; check the ids")
+        seen[prediction.id] = number
+        predictions.append(prediction)
     return predictions
 
 

@@ -67,10 +67,18 @@ TOKENIZERS = {"kiwi": kiwi_terms, "whitespace": whitespace_terms}
 
 
 def get_term_function(spec: str):
-    """text -> search terms for BM25 and TF-IDF: "kiwi" (default), "whitespace", or any tokenizer
-    spec of indexes.tokenizers ("okt", "mecab", "spm:PATH", "hf:PATH", ...), whose tokens are used."""
+    """text -> search terms for BM25 and TF-IDF: "kiwi" (default), "whitespace", "okt" and "mecab"
+    (content morphemes), or any other tokenizer spec of indexes.tokenizers ("spm:PATH", "hf:PATH",
+    ...), whose tokens are used."""
     if spec in TOKENIZERS:
         return TOKENIZERS[spec]
+    if spec in ("okt", "mecab"):
+        # Like kiwi_terms: content morphemes only (particles and endings would match everything);
+        # Okt also stems verbs and adjectives so their forms meet.
+        from indexes.tokenizers import MecabTokenizer, OktTokenizer
+
+        analyser = OktTokenizer(content_only=True, stem=True) if spec == "okt" else MecabTokenizer(content_only=True)
+        return analyser.tokenize
     from indexes.tokenizers import get_tokenizer
 
     return get_tokenizer(spec).tokenize

@@ -166,6 +166,18 @@ def test_mecab_optional():
     assert "은" not in MecabTokenizer(content_only=True).tokenize(SENTENCE)
 
 
+def test_bm25_terms_from_okt_and_mecab_are_content_morphemes():
+    from indexes.morphemes import get_term_function
+
+    text = "시중은행의 인가 요건은 무엇인가요? 검색했습니다"
+    if importlib.util.find_spec("mecab") is not None:
+        assert get_term_function("mecab")(text) == ["시중", "은행", "인가", "요건", "무엇", "검색"]
+    if importlib.util.find_spec("konlpy") is not None:
+        assert get_term_function("okt")(text) == ["시중", "은행", "요건", "무엇", "검색", "하다"]  # verbs stemmed
+    if importlib.util.find_spec("mecab") is None and importlib.util.find_spec("konlpy") is None:
+        pytest.skip("neither python-mecab-ko nor konlpy is installed (optional)")
+
+
 # --------------------------------------------------------------------------- subwords
 
 
