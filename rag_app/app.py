@@ -138,8 +138,11 @@ class RagApp:
     @property
     def agent(self):
         """Agent mode (settings.agent): the model decides when and what to retrieve."""
-        if self.settings.provider == "extractive":
-            raise ConfigError("agent mode needs an LLM; choose --provider openai, gemini or hf (with tool calling)")
+        if self.settings.provider not in ("openai", "gemini"):
+            raise ConfigError(
+                f"agent mode needs an LLM that calls tools; choose --provider openai (also any OpenAI-compatible "
+                f"server with tool calling) or gemini, not {self.settings.provider}"
+            )
         from rag_app.agent import AgentAnswerer
 
         return AgentAnswerer(self, self.generator, self.settings.agent_max_steps, self.settings.agent_timeout)

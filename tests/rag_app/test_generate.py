@@ -198,8 +198,10 @@ def test_unreachable_server_is_named():
 
 def test_agent_mode_needs_an_llm(sample_app):
     app, _ = sample_app
-    with pytest.raises(ConfigError, match="agent mode needs an LLM"):
+    with pytest.raises(ConfigError, match="agent mode needs an LLM that calls tools.*not extractive"):
         RagApp(home=app.settings.home, collection="samples", agent=True).ask(QUESTION)
+    with pytest.raises(ConfigError, match="not hf"):
+        RagApp(home=app.settings.home, collection="samples", agent=True, provider="hf").ask(QUESTION)
 
 
 def test_prompt_language_follows_the_question(sample_app):
