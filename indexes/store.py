@@ -388,6 +388,15 @@ class ChunkStore:
         result = collection.query(query_embeddings=[query_vector], n_results=n, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
 
+    def texts(self, batch: int = 2000) -> list[str]:
+        """Every chunk's text, in BM25 index order (e.g. to mine hard negatives from)."""
+        ids = self.bm25().ids
+        texts: list[str] = []
+        for start in range(0, len(ids), batch):
+            records = self.get(ids[start : start + batch])
+            texts.extend(records[cid]["text"] for cid in ids[start : start + batch] if cid in records)
+        return texts
+
     def get(self, ids: list[str], with_embeddings: bool = False) -> dict[str, dict[str, Any]]:
         """id -> {"text", "metadata"[, "embedding"]} for the ids that exist."""
         if not ids:

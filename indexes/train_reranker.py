@@ -211,6 +211,7 @@ def train_reranker(
         "mrr@10_after": float(mrr_after),
         "train_pairs": len(rows["label"]),
         "eval_questions": len(eval_items),
+        "corpus_passages": len(passages),  # where the hard negatives were mined
     }
     logger.info("trained reranker %s -> %s: %s", base_model, output_dir, report)
     return report

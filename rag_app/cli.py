@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--output", "-o", required=True, help="directory to save the trained reranker")
     train.add_argument("--max-questions", type=int, default=1000)
     train.add_argument("--hard-negatives", type=int, default=3, help="BM25 hard negatives per question")
+    train.add_argument(
+        "--negatives-from", metavar="COLLECTION",
+        help="mine the hard negatives from this collection's chunks (your documents) as well as the dataset's paragraphs",
+    )
+    train.add_argument("--home", help="data directory of --negatives-from (default: ~/.rag_app, or RAG_APP_HOME)")
     train.add_argument("--epochs", type=int, default=1)
     train.add_argument("--max-steps", type=int, help="stop after this many steps")
     train.add_argument("--json", action="store_true")
@@ -351,6 +356,14 @@ def cmd_train_reranker(args: argparse.Namespace) -> int:
         _fail(f"{args.dataset}: only {len(pairs)} question-passage pairs; need at least 5")
         return 1
     corpus = list(dict.fromkeys(passage for _, passage in pairs))
+    if args.negatives_from:
+        from rag_app.app import RagApp
+
+        app = RagApp(collection=args.negatives_from, home=args.home)  # None: the default home
+        if not app.store.exists():
+            _fail(f"collection {args.negatives_from!r} is empty; ingest your documents into it first")
+            return 1
+        corpus = list(dict.fromkeys(corpus + app.store.texts()))
     report = train_reranker(
         pairs,
         corpus,

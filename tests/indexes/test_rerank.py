@@ -226,7 +226,7 @@ def trained(base_model, tmp_path_factory):
 
 def test_train_reranker_reports_mrr_and_counts(trained):
     report, _ = trained
-    assert set(report) == {"mrr@10_before", "mrr@10_after", "train_pairs", "eval_questions"}
+    assert set(report) == {"mrr@10_before", "mrr@10_after", "train_pairs", "eval_questions", "corpus_passages"}
     assert report["eval_questions"] == 5  # 20% of 25 questions
     assert report["train_pairs"] == 20 * (1 + 3)  # each train question: its positive + 3 hard negatives
     for key in ("mrr@10_before", "mrr@10_after"):
@@ -292,8 +292,18 @@ def test_cli_train_reranker_then_ask_with_it(base_model, tmp_path, samples_dir):
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert report["eval_questions"] == 5 and 0.1 <= report["mrr@10_after"] <= 1.0
+    assert report["corpus_passages"] == len(PASSAGES)
     assert (output / "config.json").is_file()
+    empty = cli("train-reranker", "--dataset", str(dataset), "--base-model", base_model, "-o", str(output),
+                "--negatives-from", "nothing-here")
+    assert empty.returncode == 1 and "collection 'nothing-here' is empty" in empty.stderr
     assert cli("ingest", str(samples_dir)).returncode == 0
+    # Hard negatives can come from the user's own documents too: the sample chunks join the corpus.
+    mined = cli("train-reranker", "--dataset", str(dataset), "--base-model", base_model, "-o", str(tmp_path / "t2"),
+                "--max-steps", "2", "--negatives-from", "docs", "--json")
+    assert mined.returncode == 0, mined.stderr
+    sample_chunks = sum(row["chunks"] for row in json.loads(cli("sources", "--json").stdout))
+    assert sample_chunks > 12 and json.loads(mined.stdout)["corpus_passages"] == len(PASSAGES) + sample_chunks
     asked = cli("ask", "BM25의 파라미터는 무엇인가요?", "--rerank", str(output), "--json")
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["reranker"] == str(output)
