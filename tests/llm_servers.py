@@ -303,9 +303,15 @@ class _ChatServer:
     """Base: owns the HTTP server and thread, records requests, runs the responder."""
 
     protocol = ""
+    default_models: tuple[str, ...] = ()
 
-    def __init__(self, responder: Responder | Reply | str | Iterable[Reply | str] = "ok") -> None:
+    def __init__(
+        self, responder: Responder | Reply | str | Iterable[Reply | str] = "ok", *, models: Iterable[str] | None = None
+    ) -> None:
+        """`models`: what the server lists (GET .../models); the protocol's usual model by default."""
         self.responder = _as_responder(responder)
+        self.models = list(models if models is not None else self.default_models)
+        self._ids = itertools.count(1)
         self.requests: list[ChatRequest] = []
         self.errors: list[str] = []  # exceptions raised by the responder (answered with 500)
         self._httpd: _ThreadingServer | None = None
@@ -414,16 +420,7 @@ class OpenAIServer(_ChatServer):
     """
 
     protocol = "openai"
-
-    def __init__(
-        self,
-        responder: Responder | Reply | str | Iterable[Reply | str] = "ok",
-        *,
-        models: Iterable[str] = ("gpt-4o-mini",),
-    ) -> None:
-        super().__init__(responder)
-        self.models = list(models)
-        self._ids = itertools.count(1)
+    default_models = ("gpt-4o-mini",)
 
     @property
     def base_url(self) -> str:
@@ -610,16 +607,7 @@ class GeminiServer(_ChatServer):
     """
 
     protocol = "gemini"
-
-    def __init__(
-        self,
-        responder: Responder | Reply | str | Iterable[Reply | str] = "ok",
-        *,
-        models: Iterable[str] = ("gemini-2.5-flash",),
-    ) -> None:
-        super().__init__(responder)
-        self.models = list(models)
-        self._ids = itertools.count(1)
+    default_models = ("gemini-2.5-flash",)
 
     @property
     def base_url(self) -> str:
