@@ -425,6 +425,24 @@ class StopStringBuffer:
 # --------------------------------------------------------------------------- the chat model
 
 
+def fit_context(lm: Any, model: str, n_prompt: int, gen: dict[str, Any]) -> None:
+    """Keep prompt + answer inside the model's context window: shorten `max_new_tokens` when the
+    answer would overflow it, and refuse (one line, with the fix) a prompt that alone fills it;
+    transformers would otherwise fail deep inside the model or generate from a clipped prompt."""
+    context = getattr(lm.config, "max_position_embeddings", None)
+    if not context:
+        return
+    if n_prompt >= context:
+        raise ProviderError(
+            f"hf model {model}: the prompt is {n_prompt} tokens but the model reads at most {context}; "
+            "retrieve fewer chunks (--k) or use smaller chunks (RAG_APP_CHUNK_SIZE)"
+        )
+    room = context - n_prompt
+    if gen["max_new_tokens"] > room:
+        logger.info("hf model %s: answer limited to %d tokens to fit the %d-token context", model, room, context)
+        gen["max_new_tokens"] = room
+
+
 class HFChatModel(BaseChatModel):
     """A local Hugging Face causal LM as a LangChain chat model.
 
@@ -482,6 +500,7 @@ class HFChatModel(BaseChatModel):
         if not used_template:
             stops += [s for s in TRANSCRIPT_STOP if s not in stops]
         gen = self._generate_kwargs(tokenizer, stops, kwargs)
+        fit_context(lm, self.model, input_ids.shape[1], gen)
         input_ids = input_ids.to(lm.device)
         gen["input_ids"] = input_ids
         gen["attention_mask"] = input_ids.new_ones(input_ids.shape)

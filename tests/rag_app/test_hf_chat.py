@@ -442,3 +442,22 @@ def test_rag_app_answers_and_streams_with_the_hf_provider(tiny, sample_app):
     items = list(app.stream("RAG는 어떻게 작동하나요?"))
     assert isinstance(items[-1], Answer) and all(isinstance(piece, str) for piece in items[:-1])
     assert items[-1].provider == answer.provider
+
+
+def test_prompt_and_answer_fit_the_context_window(tiny):
+    """The tiny model reads 256 positions: a prompt near that limit gets a shorter answer, and a
+    prompt past it is refused with the fix instead of failing inside the model."""
+    llm = HFChatModel(model=tiny["clova"], max_new_tokens=200, generation_kwargs={"suppress_tokens": tiny["suppress"]})
+    _, tokenizer = llm.load()
+    words = "서울 바다 " * 200
+    near = next(
+        n for n in range(10, 200)
+        if 200 < len(hf_chat.build_prompt(tokenizer, [HumanMessage(words[: n * 3])])[1][0]) < 250
+    )
+    reply = llm.invoke([HumanMessage(words[: near * 3])])
+    n_prompt = reply.usage_metadata["input_tokens"]
+    # Special tokens are suppressed, so generation runs until the (shortened) limit.
+    assert 200 < n_prompt < 250 and reply.usage_metadata["output_tokens"] == 256 - n_prompt
+    assert reply.response_metadata["finish_reason"] == "length"
+    with pytest.raises(ProviderError, match=r"the prompt is \d+ tokens but the model reads at most 256; retrieve fewer"):
+        llm.invoke([HumanMessage(words)])
