@@ -96,7 +96,7 @@ def tiny(tmp_path_factory):
         num_attention_heads=4,
         num_key_value_heads=2,
         vocab_size=len(tokenizer),
-        max_position_embeddings=256,
+        max_position_embeddings=8192,  # the byte-level test tokenizer makes a RAG prompt ~6k tokens
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
@@ -444,11 +444,12 @@ def test_rag_app_answers_and_streams_with_the_hf_provider(tiny, sample_app):
     assert items[-1].provider == answer.provider
 
 
-def test_prompt_and_answer_fit_the_context_window(tiny):
-    """The tiny model reads 256 positions: a prompt near that limit gets a shorter answer, and a
-    prompt past it is refused with the fix instead of failing inside the model."""
+def test_prompt_and_answer_fit_the_context_window(tiny, monkeypatch):
+    """With a 256-position model, a prompt near that limit gets a shorter answer, and a prompt past
+    it is refused with the fix instead of running past the model's positions."""
     llm = HFChatModel(model=tiny["clova"], max_new_tokens=200, generation_kwargs={"suppress_tokens": tiny["suppress"]})
-    _, tokenizer = llm.load()
+    lm, tokenizer = llm.load()
+    monkeypatch.setattr(lm.config, "max_position_embeddings", 256)
     words = "서울 바다 " * 200
     near = next(
         n for n in range(10, 200)
