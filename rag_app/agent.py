@@ -46,6 +46,14 @@ class AgentAnswerer:
         self.name = f"agent:{generator.name}"
 
     def answer(self, question: str) -> Answer:
+        *_, answer = self._run(question, stream=False)
+        return answer
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        """The model's text as it is generated (tool calls carry none), then the checked Answer."""
+        yield from self._run(question, stream=True)
+
+    def _run(self, question: str, stream: bool) -> Iterator[str | Answer]:
         from langchain.agents import create_agent
         from langchain.agents.middleware import ToolCallLimitMiddleware
         from langchain_core.tools import tool
@@ -87,16 +95,29 @@ class AgentAnswerer:
             # has to answer; a model that keeps calling tools anyway hits the recursion limit.
             middleware=[ToolCallLimitMiddleware(run_limit=self.max_steps, exit_behavior="continue")],
         )
-        text = ""
-        stopped = False
+        inputs = {"messages": [("user", question)]}
+        # Each model turn plus its tool turn is two graph steps; two more turns to answer.
+        config = {"recursion_limit": 2 * self.max_steps + 5}
+        state = None
         with self.generator._provider_errors():
             try:
-                # Each model turn plus its tool turn is two graph steps; two more turns to answer.
-                result = agent.invoke({"messages": [("user", question)]}, config={"recursion_limit": 2 * self.max_steps + 5})
+                if stream:
+                    for mode, data in agent.stream(inputs, config=config, stream_mode=["messages", "values"]):
+                        if mode == "values":
+                            state = data
+                            continue
+                        chunk, meta = data
+                        text = message_text(chunk.content) if meta.get("langgraph_node") == "model" else ""
+                        if text:
+                            yield text
+                else:
+                    state = agent.invoke(inputs, config=config)
             except GraphRecursionError:
-                stopped = True
+                state = None
+        stopped = state is None
+        text = ""
         if not stopped:
-            final = result["messages"][-1]
+            final = state["messages"][-1]
             if final.type == "ai" and not getattr(final, "tool_calls", None):
                 text = message_text(final.content)
         answer = self.generator.finish(question, passages, text)
@@ -104,11 +125,4 @@ class AgentAnswerer:
         answer.steps = steps
         if stopped:
             answer.warning = f"the agent stopped after {self.max_steps} searches without answering (RAG_APP_AGENT_MAX_STEPS)"
-        return answer
-
-    def stream(self, question: str) -> Iterator[str | Answer]:
-        """The agent's tool calls are not streamed: the answer arrives as one piece, then the Answer."""
-        answer = self.answer(question)
-        yield answer.answer
         yield answer
-

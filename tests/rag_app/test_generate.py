@@ -262,3 +262,15 @@ def test_llm_reranker_reorders_by_the_models_ranking(sample_app):
     assert answer.reranker == "llm:openai:gpt-4o-mini"
     with pytest.raises(ConfigError, match="--rerank llm needs an LLM"):
         RagApp(home=app.settings.home, collection="samples", reranker="llm")
+
+
+def test_agent_streams_its_answer_as_it_is_generated(sample_app):
+    final = Reply(text="RAG는 관련 문서를 검색해 근거로 답을 생성합니다 [1].", chunks=["RAG는 관련 문서를 ", "검색해 근거로 ", "답을 생성합니다 [1]."])
+    with OpenAIServer(scripted([Reply(tool_calls=[("search_documents", {"query": "RAG"})]), final])) as server:
+        items = list(llm_app(sample_app, "openai", server, agent=True).stream(QUESTION))
+        streamed = [r.stream for r in server.requests]
+    pieces, answer = items[:-1], items[-1]
+    assert streamed == [True, True]
+    assert pieces == ["RAG는 관련 문서를 ", "검색해 근거로 ", "답을 생성합니다 [1]."]
+    assert answer.answer == final.text and answer.citations[0].source.endswith("07_rag.md")
+    assert [s["tool"] for s in answer.steps] == ["search_documents"]
