@@ -323,10 +323,7 @@ class RagApp:
 
     def _retrieve(self, question: str, *, k: int, mode: str | None) -> list[RetrievedChunk]:
         mode = mode or self.settings.mode
-        if not self.store.exists():
-            raise StoreError(
-                f"collection {self.collection!r} is empty; add documents first: rag-app ingest PATH --collection {self.collection}"
-            )
+        self._require_documents()
         self.store.check_compatible()
         if mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
@@ -338,12 +335,9 @@ class RagApp:
         """Answer with citations. With `history` (see `chat()`), a follow-up is first rewritten into
         a standalone query, shown in `Answer.rewritten_query`."""
         started = time.perf_counter()
-        if self.settings.agent:
-            rewritten, timings = self._rewrite_timed(question, history)
-            answer = self.agent.answer(rewritten or question)
-            return self._finish(answer, question, rewritten, started, timings)
         rewritten, chunks, timings = self._prepare(question, k, mode, history)
-        answer = self.generator.answer(rewritten or question, chunks)
+        query = rewritten or question
+        answer = self.agent.answer(query) if self.settings.agent else self.generator.answer(query, chunks)
         return self._finish(answer, question, rewritten, started, timings)
 
     def stream(
@@ -357,12 +351,9 @@ class RagApp:
                 else: answer = item
         """
         started = time.perf_counter()
-        if self.settings.agent:
-            rewritten, timings = self._rewrite_timed(question, history)
-            items = self.agent.stream(rewritten or question)
-        else:
-            rewritten, chunks, timings = self._prepare(question, k, mode, history)
-            items = self.generator.stream(rewritten or question, chunks)
+        rewritten, chunks, timings = self._prepare(question, k, mode, history)
+        query = rewritten or question
+        items = self.agent.stream(query) if self.settings.agent else self.generator.stream(query, chunks)
         first_token: float | None = None
         for item in items:
             if isinstance(item, Answer):
@@ -380,25 +371,28 @@ class RagApp:
         return ChatSession(self)
 
     def _prepare(self, question: str, k: int | None, mode: str | None, history: list[Turn] | None):
-        rewritten, timings = self._rewrite_timed(question, history)
-        before = time.perf_counter()
-        chunks = self.retrieve(rewritten or question, k=k, mode=mode)
-        timings["retrieve"] = (time.perf_counter() - before) * 1000
-        return rewritten, chunks, timings
-
-    def _rewrite_timed(self, question: str, history: list[Turn] | None) -> tuple[str | None, dict[str, float]]:
+        """(rewritten query or None, retrieved chunks, timings). In agent mode the agent retrieves
+        for itself, so chunks is empty."""
         if not question or not question.strip():
             raise ConfigError("the question is empty; ask something, e.g. rag-app ask \"RAG는 어떻게 작동하나요?\"")
-        if not self.store.exists():
-            raise StoreError(
-                f"collection {self.collection!r} is empty; add documents first: rag-app ingest PATH --collection {self.collection}"
-            )
+        self._require_documents()  # before any LLM call (rewriting, agent)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         rewritten = self._rewrite(question, history or [])
         if history:
             timings["rewrite"] = (time.perf_counter() - started) * 1000
-        return rewritten, timings
+        if self.settings.agent:
+            return rewritten, [], timings
+        before = time.perf_counter()
+        chunks = self.retrieve(rewritten or question, k=k, mode=mode)
+        timings["retrieve"] = (time.perf_counter() - before) * 1000
+        return rewritten, chunks, timings
+
+    def _require_documents(self) -> None:
+        if not self.store.exists():
+            raise StoreError(
+                f"collection {self.collection!r} is empty; add documents first: rag-app ingest PATH --collection {self.collection}"
+            )
 
     def _rewrite(self, question: str, history: list[Turn]) -> str | None:
         if not history:
