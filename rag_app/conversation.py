@@ -26,9 +26,11 @@ _FOLLOW_UP_OPENERS = re.compile(
     r"^\s*(그럼|그러면|그렇다면|그리고|그런데|근데|또|또한|그 외에?|그밖에|and|also|then|so|what about|how about|what of)\b[\s,]*",
     re.IGNORECASE,
 )
-# Words that point back at something said before.
+# Words that point back at something said before: Korean demonstratives at the start of a word
+# (so the particle in "품질이 좋은" is not one), English pronouns.
 _ANAPHORA = re.compile(
-    r"(그것|이것|저것|그거|이거|그건|이건|그게|이게|그곳|거기|그분|그들|그 |이 |해당)|\b(it|its|they|them|their|that|this|those|these|he|she|his|her|there)\b",
+    r"(?:^|\s)(?:그것|이것|저것|그거|이거|그건|이건|그게|이게|그곳|거기|그분|그들|해당|그|이|저)(?=$|\s|[은는이가을를의에도])"
+    r"|\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her|there)\b",
     re.IGNORECASE,
 )
 # Kiwi tags that name the topic of a question (nouns, numbers, foreign words).
