@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from conftest import make_corrupt_pdf, make_encrypted_pdf
+from conftest import make_corrupt_pdf
 from rag_app import RagApp
 from rag_app.answer import ABSTAIN_EN, ABSTAIN_KO
 from rag_app.errors import ConfigError, RagError, StoreError
