@@ -99,7 +99,7 @@ class AgentAnswerer:
         # Each model turn plus its tool turn is two graph steps; two more turns to answer.
         config = {"recursion_limit": 2 * self.max_steps + 5}
         state = None
-        with self.generator._provider_errors():
+        with self.generator.provider_errors():
             try:
                 if stream:
                     for mode, data in agent.stream(inputs, config=config, stream_mode=["messages", "values"]):

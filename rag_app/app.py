@@ -103,7 +103,7 @@ class RagApp:
 
             model = self.settings.model or DEFAULT_MODELS[self.settings.provider]
             self.reranker = LLMReranker(
-                lambda: self.generator.chat_model, f"{self.settings.provider}:{model}", depth=self.settings.rerank_depth
+                lambda: self.generator, f"{self.settings.provider}:{model}", depth=self.settings.rerank_depth
             )
         elif self.settings.reranker:
             from indexes.rerank import CrossEncoderReranker

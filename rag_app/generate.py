@@ -107,7 +107,7 @@ class LLMGenerator:
     def answer(self, question: str, chunks: list[RetrievedChunk]) -> Answer:
         if not chunks:
             return self._abstain(question, chunks)
-        with self._provider_errors():
+        with self.provider_errors():
             reply = self.chat_model.invoke(build_messages(question, chunks))
         return self.finish(question, chunks, message_text(reply.content))
 
@@ -118,7 +118,7 @@ class LLMGenerator:
             yield answer
             return
         pieces: list[str] = []
-        with self._provider_errors():
+        with self.provider_errors():
             for chunk in self.chat_model.stream(build_messages(question, chunks)):
                 text = message_text(chunk.content)
                 if text:
@@ -152,7 +152,9 @@ class LLMGenerator:
         answer.provider = self.name
         return answer
 
-    def _provider_errors(self):
+    def provider_errors(self):
+        """Context manager: the client library's exceptions become one-line ProviderErrors, with
+        this provider's key scrubbed (for every caller of `chat_model`: agent, reranker...)."""
         return provider_errors(self.name, self.base_url, self._secret)
 
 

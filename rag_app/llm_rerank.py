@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from indexes.retrieval import RetrievedChunk
 from rag_app.answer import is_korean
+
+if TYPE_CHECKING:
+    from rag_app.generate import LLMGenerator
 
 # Characters of each passage shown to the model: enough to judge relevance, cheaper than whole chunks.
 PASSAGE_CHARS = 600
@@ -46,24 +49,26 @@ def parse_ranking(text: str, count: int) -> list[int]:
 
 
 class LLMReranker:
-    """Reorders the top `depth` chunks with one LLM call. `chat_model` is a callable returning the
-    LangChain chat model (so the model is created only when the first question comes)."""
+    """Reorders the top `depth` chunks with one LLM call. `generator` is a callable returning the
+    app's LLMGenerator (created only when the first question comes), whose chat model ranks and
+    whose error handling (key scrubbed) applies."""
 
-    def __init__(self, chat_model: Callable[[], object], name: str, depth: int = 20):
-        self._chat_model = chat_model
+    def __init__(self, generator: Callable[[], LLMGenerator], name: str, depth: int = 20):
+        self._generator = generator
         self.name = f"llm:{name}"
         self.depth = depth
 
     def rerank(self, query: str, chunks: list[RetrievedChunk], k: int) -> list[RetrievedChunk]:
-        from rag_app.generate import message_text, provider_errors
+        from rag_app.generate import message_text
 
         candidates = chunks[: self.depth]
         if len(candidates) <= 1:
             return candidates[:k]
         passages = "\n\n".join(f"[{n}] {c.text[:PASSAGE_CHARS].strip()}" for n, c in enumerate(candidates, start=1))
         prompt = (PROMPT_KO if is_korean(query) else PROMPT_EN).format(question=query, passages=passages)
-        with provider_errors(self.name, None, None):
-            reply = self._chat_model().invoke(prompt)
+        generator = self._generator()
+        with generator.provider_errors():
+            reply = generator.chat_model.invoke(prompt)
         order = parse_ranking(message_text(reply.content), len(candidates))
         order += [i for i in range(len(candidates)) if i not in order]
         return [

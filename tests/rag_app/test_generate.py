@@ -274,3 +274,16 @@ def test_agent_streams_its_answer_as_it_is_generated(sample_app):
     assert pieces == ["RAG는 관련 문서를 ", "검색해 근거로 ", "답을 생성합니다 [1]."]
     assert answer.answer == final.text and answer.citations[0].source.endswith("07_rag.md")
     assert [s["tool"] for s in answer.steps] == ["search_documents"]
+
+
+def test_llm_reranker_errors_scrub_the_key(sample_app):
+    secret = "sk-rerank-secret-456"
+    home = sample_app[0].settings.home
+    with OpenAIServer(Reply.error(400, f"bad request for key {secret}")) as server:
+        app = RagApp(home=home, collection="samples", provider="openai", base_url=server.base_url,
+                     openai_api_key=secret, reranker="llm")
+        with pytest.raises(ProviderError) as caught:
+            app.retrieve(QUESTION)
+    message = str(caught.value)
+    assert message.startswith("openai:gpt-4o-mini: the request failed (")
+    assert secret not in message and "bad request for key ***" in message
