@@ -376,6 +376,14 @@ class _ChatServer:
             time.sleep(reply.delay)
         return reply
 
+    def _reply_unless_error(self, handler: _Handler, request: ChatRequest) -> Reply | None:
+        """The scripted reply, or None after answering with the provider's error body."""
+        reply = self._record_and_reply(request)
+        if reply.status != 200:
+            handler.send_json(reply.status, self._error_body(reply.status, reply.error_message), reply.headers)
+            return None
+        return reply
+
     @staticmethod
     def _parse_json(body: bytes) -> dict[str, Any]:
         try:
@@ -464,9 +472,8 @@ class OpenAIServer(_ChatServer):
             headers=self._headers(handler),
             path=handler.path,
         )
-        reply = self._record_and_reply(request)
-        if reply.status != 200:
-            handler.send_json(reply.status, self._error_body(reply.status, reply.error_message), reply.headers)
+        reply = self._reply_unless_error(handler, request)
+        if reply is None:
             return
 
         completion_id = f"chatcmpl-test{next(self._ids)}"
@@ -648,9 +655,8 @@ class GeminiServer(_ChatServer):
             headers=self._headers(handler),
             path=handler.path,
         )
-        reply = self._record_and_reply(request)
-        if reply.status != 200:
-            handler.send_json(reply.status, self._error_body(reply.status, reply.error_message), reply.headers)
+        reply = self._reply_unless_error(handler, request)
+        if reply is None:
             return
 
         text = reply.text or "".join(reply.stream_pieces())
