@@ -1,6 +1,17 @@
 """How far can each support judge be trusted? Judges against human hallucination labels.
 
     python bench/judges.py [--n 500] [--nli /models/xnli ...] [--llm] [--seed 0]
+    python bench/judges.py --pairs-only            # only the labelled claim/evidence pairs below
+
+First, per judge, the hand-labelled pairs of bench/data/grounding_pairs.jsonl (a changed value,
+unit, date, name, negation or direction, an attribute swap, an added or unsupported clause vs a
+faithful paraphrase, unit/format change, summary or translation) and the rule-made pairs of
+bench/grounding_rules.py over real ../shared/data sentences, on the dev split (where thresholds
+and rules are tuned) and the heldout split (reported only): accuracy, hallucination recall per
+category, faithful-flagged rate per supported category, precision/recall of the "hallucinated"
+flag at the judge's default threshold, and milliseconds per claim.
+
+Then the public sets:
 
 Each item is (claim, evidence, supported?) from real labelled data in ../shared/data:
 
@@ -54,6 +65,8 @@ from rag_app.support import (  # noqa: E402
     E5_COSINE_FLOOR,
     CombinedJudge,
     EmbeddingJudge,
+    StructuredJudge,
+    judgements,
     LexicalJudge,
     LLMJudge,
     NLIJudge,
@@ -233,6 +246,72 @@ def evaluate(labels: np.ndarray, scores: np.ndarray, halves: tuple[np.ndarray, n
     }
 
 
+# ---- labelled claim/evidence pairs ----------------------------------------------------------------
+
+PAIRS = ROOT / "bench" / "data" / "grounding_pairs.jsonl"
+HALLUCINATION_CATEGORIES = ("number", "unit", "date", "attribute_swap", "entity", "negation", "direction", "added_clause", "unsupported")
+FAITHFUL_CATEGORIES = ("paraphrase", "unit_format", "summary", "cross_lingual", "verbatim", "partial_scope")
+
+
+def labelled_pairs() -> dict[str, list[dict]]:
+    """{"dev": [...], "heldout": [...]} from grounding_pairs.jsonl, plus the rule-made pairs of
+    bench/grounding_rules.py ("rules-dev", "rules-heldout": made from real sentences)."""
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sets = {split: [r for r in rows if r["split"] == split] for split in ("dev", "heldout")}
+    try:
+        from bench.grounding_rules import rule_pairs
+    except ImportError:
+        return sets
+    made = rule_pairs(DATA, 300, 0)
+    for split in ("dev", "heldout"):
+        sets[f"rules-{split}"] = [r for r in made if r["split"] == split]
+    return sets
+
+
+def pair_metrics(rows: list[dict], flagged: list[bool], seconds: float) -> dict:
+    """Accuracy, per-category rates and the hallucinated flag's precision/recall."""
+    truth = [r["label"] == "hallucinated" for r in rows]
+    hits = sum(f and t for f, t in zip(flagged, truth))
+    by_category: dict[str, list[bool]] = {}
+    for row, flag in zip(rows, flagged):
+        by_category.setdefault(row["category"], []).append(flag)
+    return {
+        "n": len(rows),
+        "accuracy": sum(f == t for f, t in zip(flagged, truth)) / max(len(rows), 1),
+        "precision": hits / max(sum(flagged), 1),
+        "recall": hits / max(sum(truth), 1),
+        "categories": {c: (sum(flags) / len(flags), len(flags)) for c, flags in by_category.items()},
+        "ms_per_claim": 1000 * seconds / max(len(rows), 1),
+    }
+
+
+def pairs_table(judges: dict, sets: dict[str, list[dict]], show_reasons: int = 0) -> None:
+    print("Labelled claim/evidence pairs (bench/data/grounding_pairs.jsonl; 'rules': bench/grounding_rules.py), "
+          "at each judge's default threshold. Hallucination categories: share flagged (recall); faithful "
+          "categories: share flagged (lower is better).\n")
+    header = ["judge", "split", "n", "accuracy", "flag precision", "flag recall", "ms/claim"]
+    print("| " + " | ".join(header + [*HALLUCINATION_CATEGORIES, *(f"{c} (flagged)" for c in FAITHFUL_CATEGORIES)]) + " |")
+    print("|" + "---|" * (len(header) + len(HALLUCINATION_CATEGORIES) + len(FAITHFUL_CATEGORIES)))
+    for name, judge in judges.items():
+        threshold = support_threshold(judge)
+        for split, rows in sets.items():
+            pairs = [(r["claim"], r["evidence"]) for r in rows]
+            started = time.perf_counter()
+            verdicts = judgements(judge, pairs)
+            seconds = time.perf_counter() - started
+            flagged = [v.score < threshold for v in verdicts]
+            m = pair_metrics(rows, flagged, seconds)
+            cells = [name, split, str(m["n"]), f"{m['accuracy']:.3f}", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['ms_per_claim']:.1f}"]
+            for category in (*HALLUCINATION_CATEGORIES, *FAITHFUL_CATEGORIES):
+                rate, count = m["categories"].get(category, (None, 0))
+                cells.append("–" if rate is None else f"{rate:.2f} ({count})")
+            print("| " + " | ".join(cells) + " |", flush=True)
+            if show_reasons and split.endswith("dev"):
+                for row, verdict, flag in zip(rows, verdicts, flagged):
+                    if flag != (row["label"] == "hallucinated") and show_reasons > 0:
+                        print(f"    {row['id']} {row['category']}: {verdict.score:.2f} {verdict.reason or ''} | {row['claim']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=500, help="items per dataset")
@@ -241,18 +320,37 @@ def main() -> None:
     parser.add_argument("--nli", nargs="*", default=[], metavar="MODEL", help="NLI / cross-encoder models (HF id or path)")
     parser.add_argument("--llm", action="store_true", help="also the LLM judge, with the RAG_APP_PROVIDER/MODEL settings")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument("--pairs-only", action="store_true", help="only the labelled claim/evidence pairs")
+    parser.add_argument("--errors", action="store_true", help="list the dev pairs each judge gets wrong (for tuning)")
     args = parser.parse_args()
 
     embedder = CachedEmbedder(args.cache / "judge-embeddings.npz")
     embedding = EmbeddingJudge(embedder)
-    judges = {"lexical": LexicalJudge(), "embedding": embedding, "lexical+embedding": CombinedJudge(embedding=embedding)}
+    judges = {
+        "lexical": LexicalJudge(),
+        "embedding": embedding,
+        "lexical+embedding": CombinedJudge(embedding=embedding),
+        "structured": StructuredJudge(embedding=embedding),
+    }
     for model in args.nli:
         judges[f"nli:{model}"] = NLIJudge(model)
+        judges[f"structured+nli:{model}"] = StructuredJudge(meaning=judges[f"nli:{model}"])
     if args.llm:
         from rag_app.config import Settings
         from rag_app.generate import make_chat_model
 
         judges["llm"] = LLMJudge(make_chat_model(Settings()))
+        judges["structured+llm"] = StructuredJudge(meaning=judges["llm"])
+
+    from indexes.morphemes import kiwi_terms
+
+    kiwi_terms("워밍업")  # Kiwi loads once (seconds), not inside the first judge's timing
+    pairs_judges = {name: judge for name, judge in judges.items() if name != "embedding" and name != "lexical"}
+    pairs_table(pairs_judges, labelled_pairs(), show_reasons=1 if args.errors else 0)
+    embedder.save()
+    if args.pairs_only:
+        return
+    print()
 
     print(f"n={args.n} per dataset, seed {args.seed}; threshold tuned on one half, tested on the other\n")
     print("| judge | dataset | n (supported) | AUROC | bal. acc. (tuned) | tuned threshold | bal. acc. @default (threshold) | s |")

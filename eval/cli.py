@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=("hybrid", "dense", "bm25", "tfidf", "agent"), help="retrieval mode (default hybrid)")
     parser.add_argument("--rerank", metavar="MODEL", help="cross-encoder (Hugging Face id or local path) to rerank with")
     parser.add_argument("--nli", metavar="MODEL", help="grade grounding with this NLI / cross-encoder model (Hugging Face id or path); same as --judge nli:MODEL")
-    parser.add_argument("--threshold", type=float, help="support score from which a sentence counts as supported (default: the judge's calibrated one, 0.7 lexical, 0.5 NLI/LLM)")
+    parser.add_argument("--threshold", type=float, help="support score from which a sentence counts as supported (default: the judge's calibrated one: 0.5 structured, NLI, LLM; 0.7 lexical)")
     parser.add_argument("--label", help="name of this configuration in reports and comparisons")
     parser.add_argument("--run-dir", metavar="DIR", help="where finished rows are kept (default: HOME/eval/runs/DATASET-HASH)")
     parser.add_argument("--resume", action="store_true", help="keep the finished rows of an interrupted run and answer only the rest")
@@ -142,7 +142,7 @@ def _app_for(dataset, args: argparse.Namespace, settings, spec: str):
     from rag_app.errors import ConfigError
 
     if spec == "llm":  # the LLM judge grades; the app's own citation check keeps the default judge
-        settings = settings.model_copy(update={"judge": "lexical+embedding"})
+        settings = settings.model_copy(update={"judge": "structured"})
     app = RagApp(settings=settings)
     if args.ingest is not None:
         _ingest(app, dataset, args.ingest)

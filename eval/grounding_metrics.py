@@ -3,8 +3,10 @@
 Sentences and `[n]` markers are read with rag_app.grounding's splitter (the same one the app uses
 to verify citations). With a support judge (rag_app.support) and a threshold:
 
-- a sentence is *supported* when some context passage supports it (best score >= threshold); an
-  unsupported sentence is a hallucination;
+- a sentence is *supported* by the rule the app applies to its own answers (rag_app/grounding.py):
+  a sentence with citations when its cited passages support it (one of them, or all together); a
+  sentence without any when some context passage does (the app would attribute that passage to
+  it). An unsupported sentence is a hallucination, with the judge's reason when it gives one;
 - faithfulness = supported sentences / sentences; the answer is *hallucinated* when at least one
   sentence is unsupported;
 - citation recall (ALCE): share of sentences that carry citations and are supported by the
@@ -27,18 +29,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rag_app.grounding import markers_in, split_cited_sentences, strip_markers
-from rag_app.support import SupportJudge, support_threshold
+from rag_app.support import Judgement, SupportJudge, judgements, support_threshold
 
 
 @dataclass
 class SentenceGrade:
     text: str  # without markers
     citations: list[int]  # the numbers it cites, in order
-    support: float  # best score against any context passage
+    support: float  # the score that decides: against its cited passages, or the best context passage when it cites none
     supported: bool
     cited_support: float | None  # score against its cited passages together (None: cites no known passage)
     citation_supported: bool = False  # its citations together support it (ALCE citation recall)
     precise_citations: list[int] = field(default_factory=list)  # the citations that count (ALCE precision)
+    reason: str | None = None  # why it is unsupported, when the judge says
+    attributed: bool = False  # cites nothing known, but a context passage supports it
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +53,8 @@ class SentenceGrade:
             "cited_support": None if self.cited_support is None else round(self.cited_support, 3),
             "citation_supported": self.citation_supported,
             "precise_citations": self.precise_citations,
+            "reason": self.reason,
+            "attributed": self.attributed,
         }
 
 
@@ -93,9 +99,10 @@ def grade_grounding(
     contexts = [c for c in dict.fromkeys(contexts) if c.strip()]
     wanted: dict[tuple[str, str], float] = {}  # every (claim, evidence) pair, scored once
     for plain, numbers in parsed:
-        for context in contexts:
-            wanted[(plain, context)] = 0.0
         known = [n for n in numbers if n in cited]
+        if not known:  # judged against every passage; a cited sentence only against its citations
+            for context in contexts:
+                wanted[(plain, context)] = 0.0
         if known:
             wanted[(plain, _joined(cited, known))] = 0.0
             if len(known) > 1:
@@ -103,8 +110,8 @@ def grade_grounding(
                     wanted[(plain, cited[n])] = 0.0
                     wanted[(plain, _joined(cited, [m for m in known if m != n]))] = 0.0
     pairs = list(wanted)
-    for pair, score in zip(pairs, judge.score(pairs) if pairs else []):
-        wanted[pair] = float(score)
+    verdicts: dict[tuple[str, str], Judgement] = dict(zip(pairs, judgements(judge, pairs)))
+    wanted.update({pair: verdict.score for pair, verdict in verdicts.items()})
 
     def ok(claim: str, evidence: str) -> bool:
         return wanted[(claim, evidence)] >= threshold
@@ -112,17 +119,23 @@ def grade_grounding(
     grades: list[SentenceGrade] = []
     total_citations = precise_total = 0
     for plain, numbers in parsed:
-        support = max((wanted[(plain, c)] for c in contexts), default=0.0)
         known = [n for n in numbers if n in cited]
         cited_support = wanted[(plain, _joined(cited, known))] if known else None
         joint = known != [] and ok(plain, _joined(cited, known))
+        # One rule with the app: its own citations decide (one of them, or all together); a sentence
+        # citing nothing known is supported when some context passage is (it would be attributed).
+        own = [_joined(cited, known)] + ([cited[n] for n in known] if len(known) > 1 else []) if known else contexts
+        decisive = max((verdicts[(plain, e)] for e in own), key=lambda v: v.score, default=Judgement(0.0))
+        support = decisive.score
+        supported = support >= threshold
+        reason = None if supported else decisive.reason or next((verdicts[(plain, e)].reason for e in own if verdicts[(plain, e)].reason), None)
         precise = []
         if joint:
             for n in known:
                 rest = [m for m in known if m != n]
                 if len(known) == 1 or ok(plain, cited[n]) or not ok(plain, _joined(cited, rest)):
                     precise.append(n)
-        grades.append(SentenceGrade(plain, numbers, support, support >= threshold, cited_support, joint, precise))
+        grades.append(SentenceGrade(plain, numbers, support, supported, cited_support, joint, precise, reason, supported and not known))
         total_citations += len(numbers)
         precise_total += len(precise)
     supported = sum(g.supported for g in grades)

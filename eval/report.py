@@ -226,6 +226,7 @@ tr.fail { background: #fff4f4; }
 .tag { display: inline-block; background: #c44e52; color: white; border-radius: 3px; padding: 0 0.3rem; margin: 1px; font-size: 0.8rem; }
 .ok { color: #2a7a2a; }
 .unsupported { background: #ffd9d9; }
+.reason { color: #8a1f11; font-size: 0.85em; }
 .supported { background: #e3f6e3; }
 .better { background: #dff3df; font-weight: bold; }
 .worse { background: #fbdcdc; font-weight: bold; }
@@ -254,7 +255,10 @@ def _sentences_html(row: dict[str, Any]) -> str:
     for s in row.get("sentences", []):
         css = "supported" if s.get("supported") else "unsupported"
         cites = "".join(f"[{n}]" for n in s.get("citations", []))
-        parts.append(f'<span class="{css}" title="support {fmt(s.get("support"))}">{escape_html(s.get("text", ""))} {escape_html(cites)}</span>')
+        reason = s.get("reason") if not s.get("supported") else None
+        title = f"support {fmt(s.get('support'))}" + (f": {reason}" if reason else "")
+        note = f' <small class="reason">({escape_html(reason)})</small>' if reason else ""
+        parts.append(f'<span class="{css}" title="{escape_html(title)}">{escape_html(s.get("text", ""))} {escape_html(cites)}{note}</span>')
     return " ".join(parts)
 
 

@@ -131,7 +131,7 @@ def add_provider_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--base-url", help="OpenAI-compatible server (vLLM, Ollama, llama.cpp...) or another API endpoint")
     command.add_argument("--temperature", type=float, help="sampling temperature (default 0)")
     command.add_argument("--max-tokens", type=int, help="longest answer in tokens (default 1024)")
-    command.add_argument("--judge", help="citation support check: lexical+embedding (default), lexical, embedding, nli:MODEL, llm")
+    command.add_argument("--judge", help="citation support check: structured (default), lexical, embedding, lexical+embedding, nli:MODEL, llm")
 
 
 def _settings(args: argparse.Namespace):

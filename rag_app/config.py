@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(1024, gt=0, le=32768)
     llm_timeout: float = Field(120.0, gt=0)  # seconds per LLM request
     hf_device: str = "auto"  # hf provider: auto (GPU when present), cpu, cuda, cuda:1, mps
-    # How answer sentences are checked against the chunks they cite: lexical, embedding, lexical+embedding.
-    judge: str = "lexical+embedding"
+    # How answer sentences are checked against the chunks they cite: structured (default), lexical, embedding,
+    # lexical+embedding, nli:MODEL, llm (see rag_app/support.py).
+    judge: str = "structured"
     # Agent mode: the model decides when and what to retrieve (openai / gemini), within these bounds.
     agent: bool = False
     agent_max_steps: int = Field(6, gt=0, le=50)

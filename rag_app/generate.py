@@ -3,8 +3,9 @@ OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio) through `base_url`
 
 The model sees numbered context blocks and must cite `[n]` for every claim, or answer with the
 fixed "not found" sentence. Its citations are then checked (rag_app/grounding.py): markers that
-point at no block are removed, every sentence gets a support score against the chunks it cites,
-and an answer whose sentences are mostly unsupported carries a warning.
+point at no block are removed, a sentence without a marker gets the chunk that supports it as an
+attributed citation, every sentence gets a support score (and a reason when unsupported) against
+the chunks it cites, and an answer whose sentences are mostly unsupported carries a warning.
 
     >>> generator = LLMGenerator(make_chat_model(settings), "openai:gpt-4o-mini", LexicalJudge())
     >>> generator.answer("RAG란?", chunks).to_dict()
@@ -129,7 +130,7 @@ class LLMGenerator:
     def finish(self, question: str, chunks: list[RetrievedChunk], text: str) -> Answer:
         """Verify the model's citations and build the Answer (also used by the agent)."""
         checked = verify_citations(text.strip(), chunks, self.judge)
-        if not checked.text or is_abstention(checked.text, bool(checked.cited_ranks)):
+        if not checked.text or is_abstention(checked.text, checked.written_citations):
             return self._abstain(question, chunks)
         citations = [citation_for(n, chunks[rank]) for n, rank in enumerate(checked.cited_ranks, start=1)]
         answer = Answer(

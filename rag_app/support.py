@@ -11,13 +11,20 @@ Used after generation (each answer sentence against the chunks it cites) and by 
   Korean-aware, blind to paraphrase and to other languages.
 - `EmbeddingJudge`: cosine similarity of claim and evidence embeddings (e5), rescaled to [0, 1].
   Sees paraphrase and crosses languages, but related-yet-wrong claims score high too.
-- `CombinedJudge`: the larger of the two (a claim is supported if either sees it).
+- `CombinedJudge`: the lexical score, and across languages the larger of it and the embedding's.
+- `StructuredJudge` (the default): the structured check of rag_app/claims.py first (values after
+  unit normalisation, names, negation, direction; a failure scores 0 with a reason), then the
+  meaning: lemma overlap of what the claim says besides its values, or e5 similarity where the
+  words differ. It also wraps the NLI and LLM judges (`make_judge("nli:...")`), which then judge
+  the meaning while the structured check keeps its veto.
 - `NLIJudge`: a cross-encoder (any Hugging Face id or local path): the entailment probability of
   an NLI model (premise = evidence, hypothesis = claim), or the sigmoid of a one-logit model.
 - `LLMJudge`: asks any LangChain chat model, in Korean for Korean claims and in English otherwise,
   whether the evidence supports each claim (several pairs per call).
 
-`make_judge("lexical+embedding")`, `make_judge("nli:/models/xnli")`, `make_judge("llm", chat_model=m)`.
+`make_judge("structured")`, `make_judge("nli:/models/xnli")`, `make_judge("llm", chat_model=m)`.
+Every judge has `score(pairs) -> list[float]`; the structured ones also `judge(pairs) ->
+list[Judgement]` (score and reason), which callers use when present (`judgements`).
 How far each judge's scores can be trusted is measured in bench/judges.py (README table).
 """
 
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
@@ -57,6 +65,24 @@ class SupportJudge(Protocol):
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """(claim, evidence) pairs -> support in [0, 1], one per pair."""
         ...
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A support score and, for an unsupported claim, why (in the claim's language)."""
+
+    score: float
+    reason: str | None = None
+
+
+def judgements(judge: SupportJudge, pairs: Sequence[tuple[str, str]]) -> list[Judgement]:
+    """The judge's `judge(pairs)` when it has one (scores with reasons), else its scores alone."""
+    if not pairs:
+        return []
+    rich = getattr(judge, "judge", None)
+    if callable(rich):
+        return list(rich(pairs))
+    return [Judgement(float(score)) for score in judge.score(pairs)]
 
 
 def content_terms(text: str, terms: Callable[[str], list[str]] | None = None) -> set[str]:
@@ -163,6 +189,115 @@ class CombinedJudge:
             for i, semantic in zip(crossing, self.embedding.score([pairs[i] for i in crossing])):
                 scores[i] = max(scores[i], semantic)
         return scores
+
+
+# ---- structured judge ---------------------------------------------------------------------------
+
+# From this meaning score a claim whose values, names, negation and direction all check out counts
+# as supported (chosen on the dev split of bench/data/grounding_pairs.jsonl, bench/judges.py).
+STRUCTURED_THRESHOLD = 0.5
+
+
+class StructuredJudge:
+    """The structured check (rag_app/claims.py) as a veto in front of a meaning score.
+
+    A claim whose value, name, negation or direction the evidence contradicts or lacks scores 0
+    with the check's reason. Otherwise its meaning decides: by default the share of the claim's
+    content morphemes (values, units and hedges left out) that the evidence has, or, when that
+    share is under the threshold, the larger of it and the e5 score (paraphrases and other
+    languages); with `meaning` (an NLI or LLM judge) that judge's score. A clause whose words the
+    evidence mostly lacks (an added clause) caps the lexical score.
+
+        >>> judge = StructuredJudge(embedding=None)
+        >>> [j.reason for j in judge.judge([("본사는 2018년에 판교로 이전했습니다.", "본사는 2016년 3월 판교로 이전했다.")])]
+        ['2018년: 근거에 없음 (근거: 2016년 3월)']
+    """
+
+    def __init__(self, meaning: SupportJudge | None = None, embedding: EmbeddingJudge | None | bool = True):
+        self.meaning = meaning
+        # embedding=None: lexical meaning only (no model; tests and doctests).
+        self.embedding = EmbeddingJudge() if embedding is True else embedding or None
+        self.name = "structured" if meaning is None else f"structured+{meaning.name}"
+        self.threshold = STRUCTURED_THRESHOLD if meaning is None else support_threshold(meaning)
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        return [j.score for j in self.judge(pairs)]
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> list[Judgement]:
+        from rag_app.claims import check_claim
+
+        checks = [check_claim(claim, evidence) for claim, evidence in pairs]
+        checks = [check if not check.ok else added_clause(claim, evidence) for check, (claim, evidence) in zip(checks, pairs)]
+        passed = [i for i, check in enumerate(checks) if check.ok]
+        meaning = self._meaning([pairs[i] for i in passed])
+        out = [Judgement(0.0, check.reason) for check in checks]
+        for i, (score, reason) in zip(passed, meaning):
+            out[i] = Judgement(score, reason if score < self.threshold else None)
+        return out
+
+    def _meaning(self, pairs: list[tuple[str, str]]) -> list[tuple[float, str | None]]:
+        if not pairs:
+            return []
+        if self.meaning is not None:
+            scores = self.meaning.score(pairs)
+            return [(float(s), _weak_reason(claim, self.meaning.name)) for s, (claim, _) in zip(scores, pairs)]
+        scores = [lexical_meaning(claim, evidence) for claim, evidence in pairs]
+        weak = [i for i, s in enumerate(scores) if s < self.threshold]
+        if weak and self.embedding is not None:
+            for i, semantic in zip(weak, self.embedding.score([pairs[i] for i in weak])):
+                scores[i] = max(scores[i], semantic)
+        return [(s, _weak_reason(claim, "")) for s, (claim, _) in zip(scores, pairs)]
+
+
+def _terms(analysis) -> set[str]:
+    return set().union(*(c.terms for c in analysis.clauses)) if analysis.clauses else set()
+
+
+def lexical_meaning(claim: str, evidence: str) -> float:
+    """Share of the claim's content morphemes the evidence has (values and units left out: the
+    structured check compared them). 1.0 for a claim that is only values (the check found them).
+
+        >>> lexical_meaning("시제품 검수에는 대략 21일이 소요됩니다.", "시제품 검수에는 보통 3주가 걸린다.")
+        0.6666666666666666
+    """
+    from rag_app.claims import analyse
+
+    claim_analysis = analyse(claim)
+    claim_terms = _terms(claim_analysis)
+    if not claim_terms:
+        return 1.0 if any(c.values for c in claim_analysis.clauses) else 0.0
+    return len(claim_terms & _terms(analyse(evidence))) / len(claim_terms)
+
+
+# A clause of a multi-clause claim with less than this share of its words in the evidence is
+# something the evidence does not say ("...을 지원하며, 웹 버전도 제공됩니다").
+ADDED_CLAUSE_SHARE = 0.34
+
+
+def added_clause(claim: str, evidence: str):
+    """The structured check's verdict for a claim that adds a clause the evidence knows nothing
+    of (same language only: across languages no words match). Whole-sentence similarity averages
+    such a clause away, so it is checked clause by clause."""
+    from rag_app.claims import PASS, ClaimCheck, analyse, is_korean
+
+    claim_analysis, evidence_analysis = analyse(claim), analyse(evidence)
+    if len(claim_analysis.clauses) < 2 or claim_analysis.korean != evidence_analysis.korean:
+        return PASS
+    evidence_terms = _terms(evidence_analysis)
+    for clause in claim_analysis.clauses:
+        if len(clause.terms) >= 2 and len(clause.terms & evidence_terms) / len(clause.terms) < ADDED_CLAUSE_SHARE:
+            text = clause.text.rstrip(" .")
+            reason = f"근거에 없는 내용: {text}" if is_korean(claim) else f"not in evidence: {text}"
+            return ClaimCheck(False, reason, "added_clause")
+    return PASS
+
+
+def _weak_reason(claim: str, judge_name: str) -> str:
+    from rag_app.claims import is_korean
+
+    if is_korean(claim):
+        return "근거 문서와 내용이 충분히 겹치지 않음" + (f" ({judge_name})" if judge_name else "")
+    return "not stated in the evidence" + (f" ({judge_name})" if judge_name else "")
 
 
 # ---- NLI / cross-encoder judge ------------------------------------------------------------------
@@ -444,12 +579,16 @@ class LLMJudge:
         return [float(s) for s in scores]  # type: ignore[arg-type]
 
 
-JUDGES = ("lexical", "embedding", "lexical+embedding", "nli:MODEL", "llm")
+JUDGES = ("structured", "lexical", "embedding", "lexical+embedding", "nli:MODEL", "llm")
 
 
 def make_judge(spec: str, embedder=None, chat_model=None) -> SupportJudge:
-    """"lexical", "embedding", "lexical+embedding" (default for generated answers), "nli:ID_OR_PATH"
-    (a Hugging Face NLI or cross-encoder model), "llm" (needs `chat_model`)."""
+    """"structured" (the default: value/name/negation/direction check, then lemma overlap or e5),
+    "lexical", "embedding", "lexical+embedding", "nli:ID_OR_PATH" (a Hugging Face NLI or
+    cross-encoder model), "llm" (needs `chat_model`). The NLI and LLM judges come wrapped in the
+    structured check, which vetoes a changed value, name, negation or direction whatever they say."""
+    if spec == "structured":
+        return StructuredJudge(embedding=EmbeddingJudge(embedder))
     if spec == "lexical":
         return LexicalJudge()
     if spec == "embedding":
@@ -457,20 +596,20 @@ def make_judge(spec: str, embedder=None, chat_model=None) -> SupportJudge:
     if spec in ("lexical+embedding", "combined"):
         return CombinedJudge(embedding=EmbeddingJudge(embedder))
     if spec.startswith("nli:"):
-        return NLIJudge(spec[len("nli:") :])
+        return StructuredJudge(meaning=NLIJudge(spec[len("nli:") :]))
     if spec == "llm":
-        return LLMJudge(chat_model)
+        return StructuredJudge(meaning=LLMJudge(chat_model))
     from rag_app.errors import ConfigError
 
     raise ConfigError(
-        f"unknown support judge {spec!r}; choose lexical, embedding, lexical+embedding, nli:HF_ID_OR_PATH or llm"
+        f"unknown support judge {spec!r}; choose structured, lexical, embedding, lexical+embedding, nli:HF_ID_OR_PATH or llm"
     )
 
 
 def support_threshold(judge: SupportJudge) -> float:
     """The judge's calibrated threshold (`threshold` attribute), or 0.5 for a judge without one.
 
-        >>> support_threshold(LexicalJudge()), support_threshold(EmbeddingJudge())
-        (0.7, 0.5)
+        >>> support_threshold(LexicalJudge()), support_threshold(EmbeddingJudge()), support_threshold(StructuredJudge(embedding=None))
+        (0.7, 0.5, 0.5)
     """
     return float(getattr(judge, "threshold", 0.5))

@@ -70,7 +70,8 @@ def _marked_text(raw: str, turn: int, titles: dict[int, str | None], lang: str) 
 
 def render_cited_text(text: str, sentences: Sequence[dict], titles: dict[int, str | None], turn: int, lang: str) -> str:
     """The answer text, sentence by sentence: markers become chips; sentences the SDK found
-    unsupported by their citations get class "unsupported" and a tooltip with the score."""
+    unsupported by their citations get class "unsupported", a tooltip with the score and the
+    judge's reason, and the reason in small text after the sentence."""
     supports = list(sentences)
     out: list[str] = []
     cursor = 0
@@ -93,6 +94,10 @@ def render_cited_text(text: str, sentences: Sequence[dict], titles: dict[int, st
         body = _marked_text(raw, turn, titles, lang)
         if support is not None and not support.get("supported", True):
             tip = f"{t(lang, 'unsupported_tip')} ({float(support.get('support', 0.0)):.0%})"
+            reason = support.get("reason")
+            if reason:  # the check's own words: "30일: 근거에 없음 (근거: 7일)"
+                tip += f": {reason}"
+                body += f' <small class="reason">{esc(reason)}</small>'
             out.append(f'<span class="sentence unsupported" title="{esc(tip)}">{body}</span>')
         else:
             out.append(f'<span class="sentence">{body}</span>')
@@ -439,6 +444,7 @@ CSS = """
 .rag-conversation .answer.streaming .thinking { opacity: 0.6; }
 .rag-conversation .hint, .rag-conversation .legend, .rag-conversation .answer-meta { font-size: 0.82em; color: var(--body-text-color-subdued); }
 .rag-conversation .answer-warning { font-size: 0.88em; color: #b45309; }
+.rag-conversation .sentence .reason { font-size: 0.8em; color: #92400e; text-decoration: none; display: inline-block; }
 .rag-conversation .sentence.unsupported { text-decoration: underline wavy #d97706; text-underline-offset: 4px; background: rgba(217, 119, 6, 0.08); cursor: help; }
 button.cite-chip, span.cite-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.5em; height: 1.5em; padding: 0 6px; margin: 0 2px; border-radius: 999px; border: 1px solid var(--color-accent); background: var(--color-accent-soft); color: var(--color-accent); font-size: 0.78em; font-weight: 700; line-height: 1; vertical-align: 0.15em; cursor: pointer; }
 button.cite-chip:hover, button.cite-chip.selected { background: var(--color-accent); color: white; }

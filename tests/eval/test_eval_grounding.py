@@ -45,8 +45,11 @@ def test_alce_citation_precision_and_recall_by_hand():
     assert grade.citations == 5
     assert grade.citation_precision == pytest.approx(3 / 5)
     assert grade.citation_recall == pytest.approx(2 / 4)
-    # Support by the context: S2 needs two passages at once, so no single one supports it.
-    assert [s.supported for s in grade.sentences] == [True, False, True, True]
+    # One rule with the app: a sentence is judged by its own citations (S2 by [1] and [2] together;
+    # S3 by [1], which does not support it, although passage 3 would), and an uncited sentence by
+    # any passage (S4: the app would attribute "A B" to it).
+    assert [s.supported for s in grade.sentences] == [True, True, False, True]
+    assert [s.attributed for s in grade.sentences] == [False, False, False, True]
     assert grade.faithfulness == pytest.approx(3 / 4)
     assert grade.hallucinated is True
 
@@ -85,3 +88,16 @@ def test_sentence_split_reuses_the_app_splitter():
         ("부산이다.", [2, 3]),
         ("3.5%가 늘었다.", [4]),
     ]
+
+
+def test_structured_judge_reasons_reach_the_grades():
+    from rag_app.support import StructuredJudge
+
+    context = "정기권 환불은 구매 후 7일 이내에만 가능하다."
+    answer = "정기권은 구매 후 30일 이내에 환불할 수 있습니다 [1]. 정기권 환불은 구매 후 7일 이내에만 가능합니다."
+    grade = grade_grounding(answer, [context], {1: context}, StructuredJudge(embedding=None))
+    first, second = grade.sentences
+    assert (first.supported, first.reason) == (False, "30일: 근거에 없음 (근거: 7일)")
+    assert (second.supported, second.attributed, second.reason) == (True, True, None)
+    assert grade.faithfulness == 0.5 and grade.citation_precision == 0.0
+    assert first.to_dict()["reason"] == "30일: 근거에 없음 (근거: 7일)"

@@ -62,3 +62,54 @@ def test_support_uses_the_best_of_several_cited_chunks():
 def test_answer_without_sentences_is_fully_grounded_and_empty_text_is_empty():
     checked = verify_citations("", CHUNKS, LexicalJudge())
     assert checked.text == "" and checked.sentences == [] and checked.grounded == 1.0
+
+
+# ---- attribution: sentences the model left without a marker -------------------------------------
+def test_uncited_sentence_gets_the_chunk_that_supports_it():
+    from rag_app.support import StructuredJudge
+
+    text = "부산은 대한민국 제2의 도시이며 항구 도시이다. 서울은 수도이다 [1]. 부산의 인구는 900만 명이다."
+    checked = verify_citations(text, CHUNKS, StructuredJudge(embedding=None))
+    # Chunk b (rank 1) supports the first sentence: its marker is appended and numbered by first use.
+    assert checked.text == "부산은 대한민국 제2의 도시이며 항구 도시이다 [1]. 서울은 수도이다 [2]. 부산의 인구는 900만 명이다."
+    assert checked.cited_ranks == [1, 0]
+    first, second, third = checked.sentences
+    assert (first.citations, first.supported, first.attributed, first.reason) == ([1], True, True, None)
+    assert (second.citations, second.supported, second.attributed) == ([2], True, False)
+    # No chunk supports the third: it stays uncited and unsupported, with the check's reason.
+    assert (third.citations, third.supported, third.attributed) == ([], False, False)
+    assert third.reason == "900만 명: 근거에 없음 (근거: 940만 명)"
+    assert set(third.to_dict()) == {"text", "citations", "support", "supported", "reason", "attributed"}
+
+
+def test_answer_through_the_openai_client_without_markers(sample_app, capsys):
+    """A small local model that writes no [n]: the copied sentence is attributed, in `ask --json`."""
+    import json
+
+    from rag_app import RagApp
+    from rag_app.cli import main
+    from tests.llm_servers import OpenAIServer, scripted
+
+    app, _ = sample_app
+    question = "RAG는 어떻게 작동하나요?"
+    chunks = app.retrieve(question)
+    from indexes.chunking import split_sentences
+
+    copied = next(s for s in split_sentences(chunks[1].text) if len(s) > 20 and s.endswith("."))
+    reply = f"{copied} 달에는 거대한 치즈 공장이 세 곳 있습니다."
+    with OpenAIServer(scripted([reply, reply])) as server:
+        llm = RagApp(home=app.settings.home, collection="samples", provider="openai", base_url=server.base_url, openai_api_key="sk-test")
+        answer = llm.ask(question)
+        code = main(["ask", question, "--json", "--home", str(app.settings.home), "-c", "samples", "--provider", "openai", "--base-url", server.base_url])
+        payload = json.loads(capsys.readouterr().out)
+    first, second = answer.sentences
+    assert first.attributed and first.supported and first.citations == [1]
+    assert answer.citations[0].text in {c.text for c in chunks}  # the attributed chunk is a citation
+    assert answer.answer == f"{copied[:-1]} [1]. 달에는 거대한 치즈 공장이 세 곳 있습니다."  # the marker a reader needs
+    assert not second.supported and not second.attributed and second.citations == []
+    assert second.reason and second.reason.startswith("세 곳: 근거에 없음")
+    assert code == 0
+    sentences = payload["sentences"]
+    assert [s["attributed"] for s in sentences] == [True, False]
+    assert sentences[1]["reason"] == second.reason and sentences[0]["reason"] is None
+    assert payload["citations"][0]["n"] == 1

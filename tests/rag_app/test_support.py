@@ -17,6 +17,7 @@ from rag_app.support import (
     LexicalJudge,
     LLMJudge,
     NLIJudge,
+    StructuredJudge,
     entailment_index,
     evidence_windows,
     make_judge,
@@ -130,10 +131,16 @@ def test_nli_judge_reads_long_evidence_in_windows_and_keeps_the_best(nli_model):
 
 def test_one_logit_cross_encoder_is_a_sigmoid_of_claim_evidence(one_logit_model):
     judge = make_judge(f"nli:{one_logit_model}")
-    assert isinstance(judge, NLIJudge)
+    assert isinstance(judge, StructuredJudge) and isinstance(judge.meaning, NLIJudge)  # the check keeps its veto
     pairs = [(TEXTS[1], TEXTS[0]), (TEXTS[3], TEXTS[5])]
     logits = _direct_logits(one_logit_model, [c for c, _ in pairs], [e for _, e in pairs])  # reranker order
-    assert judge.score(pairs) == pytest.approx((1 / (1 + np.exp(-logits[:, 0]))).tolist(), abs=1e-5)
+    sigmoid = (1 / (1 + np.exp(-logits[:, 0]))).tolist()
+    assert judge.meaning.score(pairs) == pytest.approx(sigmoid, abs=1e-5)
+    # The first pair passes the structured check, so the model's score stands; the second names
+    # things (Eiffel Tower, Paris) the evidence does not: 0 whatever the model says.
+    verdicts = judge.judge(pairs)
+    assert verdicts[0].score == pytest.approx(sigmoid[0], abs=1e-5)
+    assert verdicts[1].score == 0.0 and verdicts[1].reason == "Eiffel Tower not in evidence"
 
 
 def test_nli_model_without_an_entailment_label_is_a_clear_error(tmp_path):
@@ -271,7 +278,9 @@ def test_make_judge_specs():
     assert isinstance(make_judge("lexical+embedding"), CombinedJudge)
     chat = FakeChat(lambda m: "1: 예")
     judge = make_judge("llm", chat_model=chat)
-    assert isinstance(judge, LLMJudge) and judge.chat_model is chat
+    assert isinstance(judge, StructuredJudge) and isinstance(judge.meaning, LLMJudge) and judge.meaning.chat_model is chat
+    assert judge.name == "structured+" + judge.meaning.name and judge.threshold == 0.5
+    assert isinstance(make_judge("structured"), StructuredJudge) and make_judge("structured").meaning is None
     with pytest.raises(ConfigError, match="chat model"):
         make_judge("llm")
     with pytest.raises(ConfigError, match="nli:HF_ID_OR_PATH"):

@@ -364,3 +364,11 @@ def test_app_pool_shares_apps_but_never_a_sessions_key(tmp_path, monkeypatch):
     third = ui.UISession(lang="ko", collection="third")
     pool.get(third)
     assert len(pool._apps) == 2  # the least recently used app was let go
+
+
+def test_unsupported_sentence_shows_the_judges_reason():
+    sentences = [dict(s) for s in answer_dict()["sentences"]]
+    sentences[1]["reason"] = "30일: 근거에 없음 (근거: 7일)"
+    html = render.render_answer(answer_dict(sentences=sentences), turn=0, lang="ko")
+    assert 'title="인용된 문서로 충분히 뒷받침되지 않는 문장입니다 (20%): 30일: 근거에 없음 (근거: 7일)"' in html
+    assert '<small class="reason">30일: 근거에 없음 (근거: 7일)</small>' in html
