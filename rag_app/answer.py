@@ -1,46 +1,20 @@
-"""Answers with citations: the `Answer` shape, the `Generator` role, and the offline extractive answerer.
+"""Answers with citations: the `Answer` shape, the `Generator` role, citations and abstentions.
 
-The extractive answerer needs no LLM. It scores every sentence of the retrieved chunks by how much
-of the question's content (Kiwi morphemes, weighted by idf) it covers, returns the best sentences
-with `[n]` markers, and abstains when no sentence covers enough of the question.
+The offline extractive answerer, which needs no LLM, is in rag_app/extractive.py.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
-from indexes.chunking import split_sentences
 from indexes.retrieval import RetrievedChunk
 from rag_app.grounding import SentenceSupport
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ABSTAIN_KO = "제공된 문서에서 이 질문에 대한 답을 찾을 수 없습니다."
 ABSTAIN_EN = "I could not find the answer to this question in the provided documents."
-
-# Words that say what kind of answer is wanted but not what it is about.
-QUESTION_WORDS = frozenset(
-    """무엇 어떻 어떠 어떤 누구 언제 어디 왜 얼마 몇 무슨 어느 어찌 뭐 알리 설명 대하 관하 있 없 하 되 이 그 저 것 수 등 때
-    what how who whom whose when where why which does do did is are was were be been being the a an of in on to for
-    and or by with it its this that these those as at from can could should would will shall may might must
-    about into than then there their they them you your i me my we our he she his her not no yes please tell explain""".split()
-)
-
-# Phrases by which a passage marks itself as no longer current.
-OUTDATED_MARKERS = re.compile(
-    r"outdated|deprecated|obsolete|superseded|no longer (?:valid|applies|current|in effect)|archived|"
-    r"구버전|이전 버전|더 이상 유효하지|더 이상 적용되지|폐지된|폐지되었|과거 정보|오래된 정보|효력을 잃",
-    re.IGNORECASE,
-)
-
-MAX_SENTENCES = 3
-# A sentence must cover at least this share of the question's idf-weighted terms to be an answer.
-# Chosen on the sample corpus and KorQuAD (bench/answers.py).
-ABSTAIN_THRESHOLD = 0.5
-# Extra sentences must score at least this share of the best one.
-RELATIVE_THRESHOLD = 0.8
-OUTDATED_PENALTY = 0.5
 
 
 @dataclass
@@ -170,90 +144,11 @@ def citation_for(n: int, chunk: RetrievedChunk) -> Citation:
     )
 
 
-@dataclass
-class _Candidate:
-    sentence: str
-    chunk_rank: int
-    support: float  # how well it covers the question
-    score: float  # support, lowered for passages that mark themselves outdated
+def __getattr__(name: str):
+    # The extractive answerer lives in rag_app/extractive.py (it imports this module); these names
+    # were importable from here before and stay so.
+    if name in ("ExtractiveAnswerer", "QUESTION_WORDS", "OUTDATED_MARKERS", "MAX_SENTENCES"):
+        from rag_app import extractive
 
-
-class ExtractiveAnswerer:
-    """Offline answerer: picks supporting sentences from the retrieved chunks, or abstains.
-
-    `terms` turns text into search terms (Kiwi morphemes by default); `idf` weights a term
-    (the BM25 index's idf, so rare words count more than common ones).
-    """
-
-    name = "extractive"
-
-    def __init__(
-        self, terms: Callable[[str], list[str]], idf: Callable[[str], float], abstain_threshold: float = ABSTAIN_THRESHOLD
-    ):
-        self.terms = terms
-        self.idf = idf
-        self.abstain_threshold = abstain_threshold
-
-    def answer(self, question: str, chunks: list[RetrievedChunk]) -> Answer:
-        question_terms = {t for t in self.terms(question) if t not in QUESTION_WORDS}
-        if not question_terms or not chunks:
-            return abstention(question, chunks)
-        weights = {term: self.idf(term) for term in question_terms}
-        total = sum(weights.values()) or 1.0
-
-        def coverage(terms: set[str]) -> float:
-            return sum(w for term, w in weights.items() if term in terms) / total
-
-        candidates: list[_Candidate] = []
-        for rank, chunk in enumerate(chunks):
-            # Each sentence is analysed once; the chunk's terms are the union of its sentences'.
-            sentence_terms = [(sentence, set(self.terms(sentence))) for sentence in split_sentences(chunk.text)]
-            chunk_cover = coverage(set().union(*(terms for _, terms in sentence_terms)))
-            for sentence, terms in sentence_terms:
-                if len(sentence) < 8 or sentence.startswith("#") or sentence.endswith(("?", "？")):
-                    continue  # headings, fragments and restated questions are not answers
-                sentence_cover = coverage(terms)
-                # Mostly the sentence itself; a little for its chunk (the subject is often named in a
-                # previous sentence), and a small prior for the retriever's ranking.
-                support = 0.8 * sentence_cover + 0.2 * chunk_cover + 0.02 * (len(chunks) - rank) / len(chunks)
-                # An outdated passage still answers when nothing current does, but loses to one that does.
-                score = support * OUTDATED_PENALTY if OUTDATED_MARKERS.search(sentence) else support
-                candidates.append(_Candidate(sentence, rank, support, score))
-        if not candidates:
-            return abstention(question, chunks)
-        candidates.sort(key=lambda c: -c.score)
-        best = candidates[0]
-        if max(c.support for c in candidates) < self.abstain_threshold:
-            return abstention(question, chunks)
-
-        chosen: list[_Candidate] = []
-        for candidate in candidates:
-            if len(chosen) == MAX_SENTENCES or candidate.score < RELATIVE_THRESHOLD * best.score:
-                break
-            if any(_same_sentence(candidate.sentence, c.sentence) for c in chosen):
-                continue  # overlapping chunks repeat sentences
-            chosen.append(candidate)
-
-        numbers: dict[int, int] = {}  # chunk rank -> citation number, in order of first use
-        parts = []
-        for candidate in chosen:
-            n = numbers.setdefault(candidate.chunk_rank, len(numbers) + 1)
-            parts.append(f"{candidate.sentence} [{n}]")
-        citations = [citation_for(n, chunks[rank]) for rank, n in numbers.items()]
-        # Each sentence is quoted verbatim from the chunk it cites: support 1 by construction.
-        sentences = [
-            SentenceSupport(c.sentence, [numbers[c.chunk_rank]], 1.0, True) for c in chosen
-        ]
-        return Answer(
-            question=question, answer=" ".join(parts), abstained=False, citations=citations, chunks=chunks, sentences=sentences
-        )
-
-    def stream(self, question: str, chunks: list[RetrievedChunk]) -> Iterator[str | Answer]:
-        """Extractive answers are computed at once: one text piece, then the answer."""
-        answer = self.answer(question, chunks)
-        yield answer.answer
-        yield answer
-
-
-def _same_sentence(a: str, b: str) -> bool:
-    return a == b or a in b or b in a
+        return getattr(extractive, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

