@@ -2,6 +2,7 @@
 
 Stdlib only. Usage:
     python bench/data/check_grounding_pairs.py [path/to/grounding_pairs.jsonl]
+    python bench/data/check_grounding_pairs.py bench/data/grounding_pairs_dev2.jsonl
 
 Checks: every line parses; required keys and types; ids unique and well-formed;
 label / category / lang / split values valid and category consistent with label;
@@ -9,6 +10,10 @@ hallucinated pairs carry a note; no duplicate (evidence, claim); no [n] citation
 markers in claims; the five bug-report pairs are present, labelled as reported and
 in dev; the coverage quotas from the spec. Prints a count table
 (lang x category x label x split) and exits 1 on any problem.
+
+A file whose lines are all dev (grounding_pairs_dev2.jsonl: ids dev2-ko-NNN, dev2-en-NNN,
+dev2-x-NNN) is extra development data: the bug-report pairs and the dev/heldout balance are
+not required there, and its own quotas (DEV_ONLY_*) replace the main file's.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ SUPPORTED_CATS = ("paraphrase", "unit_format", "summary", "cross_lingual", "verb
 HALLUCINATED_CATS = ("number", "unit", "date", "attribute_swap", "entity", "negation", "direction",
                      "added_clause", "unsupported")
 ID_RE = re.compile(r"^(ko|en|cross)-(s|h)-\d{3}$")
+DEV2_ID_RE = re.compile(r"^dev2-(ko|en|x)-\d{3}$")
+DEV2_LANG = {"ko": "ko", "en": "en", "x": "cross"}
 
 # (evidence, claim, label, category) from the bug report; each must be present and in dev.
 BUG_REPORT = [
@@ -49,6 +56,13 @@ MIN_HALLU_CAT, MIN_HALLU_CAT_KO = 20, 12
 MIN_SUPPORTED_CAT = {"paraphrase": 40, "unit_format": 40}
 SUPPORTED_SHARE = (0.38, 0.52)   # "about 45% supported"
 HELDOUT_SHARE = (0.45, 0.55)     # "about 50/50"
+
+# Quotas for an all-dev file (grounding_pairs_dev2.jsonl), from its spec.
+DEV_ONLY_MIN_TOTAL = 260
+DEV_ONLY_MIN_LANG = {"ko": 120, "en": 80, "cross": 40}
+DEV_ONLY_MIN_HALLU_CAT = 15
+DEV_ONLY_MIN_SUPPORTED_CAT = {"paraphrase": 30, "unit_format": 35, "summary": 12}
+DEV_ONLY_MIN_CROSS_LINGUAL = 20   # supported cross_lingual pairs
 
 
 def load(path: Path) -> tuple[list[dict], list[str]]:
@@ -84,8 +98,14 @@ def check_row(r: dict) -> list[str]:
             out.append(f"{where}: {k} is not a string")
     if out:
         return out
-    if not ID_RE.match(r["id"]):
-        out.append(f"{where}: id does not match <lang>-<s|h>-NNN")
+    m2 = DEV2_ID_RE.match(r["id"])
+    if m2:
+        if DEV2_LANG[m2.group(1)] != r["lang"]:
+            out.append(f"{where}: id prefix disagrees with lang")
+        if r["split"] != "dev":
+            out.append(f"{where}: dev2 ids are development data, split must be dev")
+    elif not ID_RE.match(r["id"]):
+        out.append(f"{where}: id does not match <lang>-<s|h>-NNN or dev2-<ko|en|x>-NNN")
     else:
         lang_p, lab_p = r["id"].split("-")[:2]
         if lang_p != r["lang"] or lab_p != r["label"][0]:
@@ -171,6 +191,31 @@ def check_quotas(rows: list[dict]) -> list[str]:
     return out
 
 
+def check_quotas_dev_only(rows: list[dict]) -> list[str]:
+    """Quotas for an all-dev file: no bug-report pairs, no split balance."""
+    out = []
+    if len(rows) < DEV_ONLY_MIN_TOTAL:
+        out.append(f"only {len(rows)} pairs (< {DEV_ONLY_MIN_TOTAL})")
+    lang = Counter(r["lang"] for r in rows)
+    for k, m in DEV_ONLY_MIN_LANG.items():
+        if lang[k] < m:
+            out.append(f"lang {k}: {lang[k]} pairs (< {m})")
+    cat = Counter((r["label"], r["category"]) for r in rows)
+    for k in HALLUCINATED_CATS:
+        if cat[("hallucinated", k)] < DEV_ONLY_MIN_HALLU_CAT:
+            out.append(f"hallucinated category {k}: {cat[('hallucinated', k)]} (< {DEV_ONLY_MIN_HALLU_CAT})")
+    for k, m in DEV_ONLY_MIN_SUPPORTED_CAT.items():
+        if cat[("supported", k)] < m:
+            out.append(f"supported category {k}: {cat[('supported', k)]} (< {m})")
+    if cat[("supported", "cross_lingual")] < DEV_ONLY_MIN_CROSS_LINGUAL:
+        out.append(f"supported cross_lingual: {cat[('supported', 'cross_lingual')]} (< {DEV_ONLY_MIN_CROSS_LINGUAL})")
+    if rows:
+        share = sum(r["label"] == "supported" for r in rows) / len(rows)
+        if not SUPPORTED_SHARE[0] <= share <= SUPPORTED_SHARE[1]:
+            out.append(f"supported share {share:.2f} outside {SUPPORTED_SHARE}")
+    return out
+
+
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else DEFAULT
     rows, problems = load(path)
@@ -180,6 +225,13 @@ def main(argv: list[str]) -> int:
     problems += [f"duplicate id {i!r} ({n}x)" for i, n in ids.items() if n > 1]
     pairs = Counter((r.get("evidence"), r.get("claim")) for r in rows)
     problems += [f"duplicate pair: {c!r}" for (_, c), n in pairs.items() if n > 1]
+    valid = [r for r in rows if all(isinstance(r.get(k), str) for k in KEYS)]
+    dev_only = bool(valid) and all(r["split"] == "dev" for r in valid)
+    if dev_only:
+        print(f"{path.name}: all lines are dev -> bug-report pairs and split balance not required\n")
+        problems += check_quotas_dev_only(valid)
+        print(table(valid))
+        return report(problems)
     index = {(r.get("evidence"), r.get("claim")): r for r in rows}
     for ev, cl, label, cat in BUG_REPORT:
         r = index.get((ev, cl))
@@ -188,9 +240,12 @@ def main(argv: list[str]) -> int:
         elif (r["label"], r["category"], r["split"]) != (label, cat, "dev"):
             problems.append(f"bug-report pair {r['id']}: expected {label}/{cat}/dev, "
                             f"got {r['label']}/{r['category']}/{r['split']}")
-    valid = [r for r in rows if all(isinstance(r.get(k), str) for k in KEYS)]
     problems += check_quotas(valid)
     print(table(valid))
+    return report(problems)
+
+
+def report(problems: list[str]) -> int:
     if problems:
         print(f"\n{len(problems)} problem(s):")
         for p in problems:
