@@ -1,13 +1,15 @@
 """How far can each support judge be trusted? Judges against human hallucination labels.
 
     python bench/judges.py [--n 500] [--nli /models/xnli ...] [--llm] [--seed 0]
-    python bench/judges.py --pairs-only            # only the labelled claim/evidence pairs below
+    python bench/judges.py --pairs-only            # only the labelled claim/evidence pairs below (dev rows)
+    python bench/judges.py --pairs-only --heldout  # also the heldout rows: report only, never tune on them
 
 First, per judge, the hand-labelled pairs of bench/data/grounding_pairs.jsonl (a changed value,
 unit, date, name, negation or direction, an attribute swap, an added or unsupported clause vs a
 faithful paraphrase, unit/format change, summary or translation) and the rule-made pairs of
-bench/grounding_rules.py over real ../shared/data sentences, on the dev split (where thresholds
-and rules are tuned) and the heldout split (reported only): accuracy, hallucination recall per
+bench/grounding_rules.py over real ../shared/data sentences, on the dev splits (dev, dev2 =
+bench/data/grounding_pairs_dev2.jsonl, rules-dev: where thresholds and rules are tuned) and, with
+--heldout, the heldout splits (reported only, never looked at while tuning): accuracy, hallucination recall per
 category, faithful-flagged rate per supported category, precision/recall of the "hallucinated"
 flag at the judge's default threshold, and milliseconds per claim.
 
@@ -253,17 +255,29 @@ HALLUCINATION_CATEGORIES = ("number", "unit", "date", "attribute_swap", "entity"
 FAITHFUL_CATEGORIES = ("paraphrase", "unit_format", "summary", "cross_lingual", "verbatim", "partial_scope")
 
 
-def labelled_pairs() -> dict[str, list[dict]]:
-    """{"dev": [...], "heldout": [...]} from grounding_pairs.jsonl, plus the rule-made pairs of
-    bench/grounding_rules.py ("rules-dev", "rules-heldout": made from real sentences)."""
-    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sets = {split: [r for r in rows if r["split"] == split] for split in ("dev", "heldout")}
+PAIRS_DEV2 = ROOT / "bench" / "data" / "grounding_pairs_dev2.jsonl"
+
+
+def _read_pairs(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def labelled_pairs(heldout: bool = False) -> dict[str, list[dict]]:
+    """{"dev": [...]} from grounding_pairs.jsonl, "dev2" (bench/data/grounding_pairs_dev2.jsonl,
+    other domains, all development data) and the rule-made pairs of bench/grounding_rules.py
+    ("rules-dev": made from real sentences). With `heldout`, the "heldout" and "rules-heldout"
+    rows too: those are for reporting only, never for tuning."""
+    rows = _read_pairs(PAIRS)
+    splits = ("dev", "heldout") if heldout else ("dev",)
+    sets = {split: [r for r in rows if r["split"] == split] for split in splits}
+    if PAIRS_DEV2.exists():
+        sets["dev2"] = _read_pairs(PAIRS_DEV2)
     try:
         from bench.grounding_rules import rule_pairs
     except ImportError:
         return sets
     made = rule_pairs(DATA, 300, 0)
-    for split in ("dev", "heldout"):
+    for split in splits:
         sets[f"rules-{split}"] = [r for r in made if r["split"] == split]
     return sets
 
@@ -306,7 +320,7 @@ def pairs_table(judges: dict, sets: dict[str, list[dict]], show_reasons: int = 0
                 rate, count = m["categories"].get(category, (None, 0))
                 cells.append("–" if rate is None else f"{rate:.2f} ({count})")
             print("| " + " | ".join(cells) + " |", flush=True)
-            if show_reasons and split.endswith("dev"):
+            if show_reasons and "heldout" not in split:
                 for row, verdict, flag in zip(rows, verdicts, flagged):
                     if flag != (row["label"] == "hallucinated") and show_reasons > 0:
                         print(f"    {row['id']} {row['category']}: {verdict.score:.2f} {verdict.reason or ''} | {row['claim']}")
@@ -322,6 +336,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--pairs-only", action="store_true", help="only the labelled claim/evidence pairs")
     parser.add_argument("--errors", action="store_true", help="list the dev pairs each judge gets wrong (for tuning)")
+    parser.add_argument("--heldout", action="store_true", help="also the heldout rows (report only: never tune on them)")
+    parser.add_argument("--judges", nargs="+", help="only these judges in the pairs table (e.g. structured)")
     args = parser.parse_args()
 
     embedder = CachedEmbedder(args.cache / "judge-embeddings.npz")
@@ -346,7 +362,9 @@ def main() -> None:
 
     kiwi_terms("워밍업")  # Kiwi loads once (seconds), not inside the first judge's timing
     pairs_judges = {name: judge for name, judge in judges.items() if name != "embedding" and name != "lexical"}
-    pairs_table(pairs_judges, labelled_pairs(), show_reasons=1 if args.errors else 0)
+    if args.judges:
+        pairs_judges = {name: judge for name, judge in pairs_judges.items() if name in args.judges}
+    pairs_table(pairs_judges, labelled_pairs(heldout=args.heldout), show_reasons=1 if args.errors else 0)
     embedder.save()
     if args.pairs_only:
         return

@@ -32,506 +32,25 @@ scores of rag_app.support.StructuredJudge, which uses this check as a veto.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-# ---- numbers ------------------------------------------------------------------------------------
-
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_KO_BIG = {"조": 1e12, "억": 1e8, "만": 1e4}
-_KO_SMALL = {"천": 1e3, "백": 1e2, "십": 10.0}
-# "1억 2천만", "5만", "3천" (digits with Korean multipliers) or plain digits.
-_KO_AMOUNT = rf"(?:(?:{_NUM})\s?(?:조|억|천만|백만|만|천|백)\s?)+(?:{_NUM})?|{_NUM}"
-
-_EN_UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_EN_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
-_EN_SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9}
-_EN_WORD = "|".join(sorted([*_EN_UNITS, *_EN_TENS], key=len, reverse=True))
-_EN_NUMBER = rf"(?:{_EN_WORD})(?:[-\s](?:{_EN_WORD}))?(?:\s(?:hundred|thousand|million|billion))?"
-
-_KO_NATIVE_TENS = {"열": 10, "스물": 20, "스무": 20, "서른": 30, "마흔": 40, "쉰": 50, "예순": 60, "일흔": 70, "여든": 80, "아흔": 90}
-_KO_NATIVE_UNITS = {
-    "하나": 1, "한": 1, "둘": 2, "두": 2, "셋": 3, "세": 3, "석": 3, "서": 3, "넷": 4, "네": 4, "넉": 4, "너": 4,
-    "다섯": 5, "닷": 5, "여섯": 6, "엿": 6, "일곱": 7, "여덟": 8, "아홉": 9,
-}
-# Day counts and a few fixed spans written as words.
-_KO_DAY_WORDS = {
-    "하루": 1, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5, "엿새": 6, "이레": 7, "여드레": 8, "아흐레": 9,
-    "열흘": 10, "보름": 15, "일주일": 7,
-}
-
-
-def parse_number(text: str) -> float:
-    """Digits (with thousands commas), Korean multipliers or English number words -> a float.
-
-        >>> parse_number("1,284"), parse_number("1억 2천만"), parse_number("5만"), parse_number("2.5")
-        (1284.0, 120000000.0, 50000.0, 2.5)
-        >>> parse_number("twenty-five"), parse_number("fifteen"), parse_number("three hundred")
-        (25.0, 15.0, 300.0)
-    """
-    text = text.strip()
-    if re.fullmatch(_NUM, text):
-        return float(text.replace(",", ""))
-    if re.search(r"[a-z]", text, re.IGNORECASE):
-        return _english_number(text.lower())
-    return _korean_amount(text)
-
-
-def _english_number(text: str) -> float:
-    total = 0.0
-    for word in re.split(r"[-\s]+", text):
-        if word in _EN_UNITS:
-            total += _EN_UNITS[word]
-        elif word in _EN_TENS:
-            total += _EN_TENS[word]
-        elif word in _EN_SCALES:
-            total = max(total, 1.0) * _EN_SCALES[word]
-        elif re.fullmatch(_NUM, word):
-            total += float(word.replace(",", ""))
-    return total
-
-
-def _korean_amount(text: str) -> float:
-    total = section = 0.0
-    for number, unit in re.findall(rf"({_NUM})?\s?(천만|백만|조|억|만|천|백|십)?", text):
-        if not number and not unit:
-            continue
-        n = float(number.replace(",", "")) if number else (0.0 if unit in _KO_BIG or unit in ("천만", "백만") else 1.0)
-        if unit in ("천만", "백만"):
-            section += (n or 1.0) * _KO_SMALL[unit[0]]
-            total += section * 1e4
-            section = 0.0
-        elif unit in _KO_SMALL:
-            section += n * _KO_SMALL[unit]
-        elif unit in _KO_BIG:
-            total += (section + n) * _KO_BIG[unit]
-            section = 0.0
-        else:
-            section += n
-    return total + section
-
-
-# ---- units ----------------------------------------------------------------------------------------
-
-# unit (as written, lower-cased) -> (dimension, factor to the canonical unit of that dimension)
-UNITS: dict[str, tuple[str, float]] = {}
-
-
-def _units(dimension: str, factor: float, *names: str) -> None:
-    for name in names:
-        UNITS[name] = (dimension, factor)
-
-
-_units("length", 1e-3, "mm", "밀리미터", "millimetre", "millimetres", "millimeter", "millimeters")
-_units("length", 1e-2, "cm", "센티미터", "센티", "centimetre", "centimetres", "centimeter", "centimeters")
-_units("length", 1.0, "m", "미터", "metre", "metres", "meter", "meters")
-_units("length", 1e3, "km", "킬로미터", "kilometre", "kilometres", "kilometer", "kilometers")
-_units("length", 1609.344, "mi", "mile", "miles", "마일")
-_units("volume", 1e-3, "ml", "밀리리터", "millilitre", "millilitres", "milliliter", "milliliters", "cc")
-_units("volume", 1.0, "l", "리터", "litre", "litres", "liter", "liters")
-_units("length", 0.3048, "ft", "feet", "foot", "피트")
-_units("length", 0.0254, "in", "inch", "inches", "인치")
-_units("volume", 3.785411784, "gal", "gallon", "gallons", "갤런")
-_units("mass", 1e-6, "mg", "밀리그램", "milligram", "milligrams")
-_units("mass", 1e-3, "g", "그램", "gram", "grams")
-_units("mass", 1.0, "kg", "킬로그램", "kilogram", "kilograms", "kilo", "kilos")
-_units("mass", 1e3, "t", "톤", "ton", "tons", "tonne", "tonnes")
-_units("mass", 0.45359237, "lb", "lbs", "pound", "pounds", "파운드")
-_units("speed", 1.0, "km/h", "kph", "km/hr", "kilometres per hour", "kilometers per hour")
-_units("speed", 1.609344, "mph", "miles per hour")
-_units("data", 1e3, "kb", "킬로바이트")
-_units("data", 1e6, "mb", "메가바이트", "megabytes")
-_units("data", 1e9, "gb", "기가바이트", "gigabytes")
-_units("data", 1e12, "tb", "테라바이트", "terabytes")
-_units("energy", 1.0, "wh")
-_units("energy", 1e3, "kwh")
-_units("charge", 1.0, "mah")
-_units("power", 1.0, "w", "와트", "watt", "watts")
-_units("power", 1e3, "kw", "킬로와트", "kilowatt", "kilowatts")
-_units("temperature", 1.0, "°c", "℃", "도", "degrees", "degrees celsius")
-_units("area", 1.0, "㎡", "m2", "m²", "제곱미터", "square metres", "square meters")
-_units("area", 3.305785, "평")
-_units("frequency", 1.0, "hz")
-_units("frequency", 1e9, "ghz")
-_units("percent", 1.0, "%", "퍼센트", "프로", "percent", "per cent")
-_units("percent_point", 1.0, "%p", "퍼센트포인트", "percentage points", "percentage point")
-_units("ratio", 1.0, "배", "times")
-_units("age", 1.0, "세", "살", "years old", "year-old")
-# Durations: seconds for clock units, months for calendar ones (a month is not a fixed 30 days).
-_units("duration", 1.0, "초", "s", "sec", "secs", "second", "seconds")
-_units("duration", 60.0, "분", "min", "mins", "minute", "minutes")
-_units("duration", 3600.0, "시간", "h", "hr", "hrs", "hour", "hours")
-_units("duration", 86400.0, "일", "day", "days", "일간")
-_units("duration", 604800.0, "주", "주일", "주간", "week", "weeks")
-_units("months", 1.0, "개월", "달", "month", "months")
-_units("months", 12.0, "년", "해", "year", "years", "년간")
-_units("money:KRW", 1.0, "원", "won", "krw")
-_units("money:USD", 1.0, "달러", "dollar", "dollars", "usd", "불")
-_units("money:EUR", 1.0, "유로", "euro", "euros", "eur")
-_units("money:JPY", 1.0, "엔", "yen", "jpy")
-
-# Korean counters: a count's number is its value ("1,284개" == 1284); the counter is kept so that
-# "10명" and "10대" are not the same thing.
-KO_COUNTERS = (
-    "개국 개사 개소 캡슐 가지 마리 사람 군데 차례 그루 켤레 개 명 대 곳 건 권 장 번 회 채 척 병 잔 벌 쌍 층 위 등 점 종 편 부 석 팀 표 호 정 알 포"
-).split()
-_ALL_UNITS = sorted(UNITS, key=len, reverse=True)
-_EN_UNIT_RE = "|".join(re.escape(u) for u in _ALL_UNITS if re.fullmatch(r"[a-z%°²/ .\-]+", u))
-_KO_UNIT_RE = "|".join(re.escape(u) for u in _ALL_UNITS if not re.fullmatch(r"[a-z%°²/ .\-]+", u))
-_COUNTER_RE = "|".join(KO_COUNTERS)
-# What may follow a Korean unit: a particle or ending, a space, punctuation, the end.
-_KO_AFTER = r"(?=$|[\s\d\W]|이|가|은|는|을|를|에|의|도|만|씩|과|와|으로|로|까지|부터|째|간|동안|후|뒤|전|마다|이내|내|안|정도|가량|쯤|여|이상|이하|미만|초과|밖에|이다|입니|이며|이고|이지|짜리|당|보다|에서|인|이었|였|이나|나|라|요|대|다(?![가-힣])|야|로서)"
-
-MONTHS = {m: i for i, m in enumerate("january february march april may june july august september october november december".split(), start=1)}
-MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
-MONTHS["sept"] = 9
-_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-
-
-@dataclass(frozen=True)
-class Value:
-    """One normalised value: `low`..`high` in the canonical unit of `dimension` (equal for a single
-    value). Dates are dimension "date" with `date` = (year, month, day), None where not stated;
-    times of day are minutes after midnight ("time"), `ambiguous` when "10시" could be 22:00."""
-
-    text: str  # as written
-    dimension: str
-    low: float = 0.0
-    high: float = 0.0
-    raw: float | None = None  # the number as written, before unit conversion
-    unit: str = ""  # the counter or unit as written
-    date: tuple[int | None, int | None, int | None] | None = None
-    ambiguous: bool = False
-    soft: bool = False  # "one", "한 번": too vague to demand in the evidence
-    qualifier: str = ""  # "up" (이상, at least, after...) or "down" (이하, 이내, before...)
-    per: str = ""  # "month" for "월 9,900원" / "$10 per month"
-    start: int = 0
-    end: int = 0
-
-    def describe(self) -> str:
-        return self.text.strip()
-
-
-def _value(text: str, dimension: str, amount: float, start: int, end: int, **extra) -> Value:
-    return Value(text, dimension, amount, amount, start=start, end=end, **extra)
-
-
-# Bound words after a value: "7일 이내", "10명 이상", "3일 전", "at least", "more than".
-_QUALIFIER_AFTER = re.compile(r"^\s*(이상|초과|넘게|넘는|이후|후|뒤|이하|이내|미만|까지|이전|전|안에|내|or more|or less|or fewer|ago|later|earlier|before|after)")
-_QUALIFIER_BEFORE = re.compile(r"(at least|more than|over|above|exceeding|after|at most|up to|no more than|less than|fewer than|under|below|within|before|최소|최대|최저|최고)\s*$", re.IGNORECASE)
-_UP = frozenset(["이상", "초과", "넘게", "넘는", "이후", "후", "뒤", "or more", "later", "after", "at least", "more than", "over", "above", "exceeding", "최소", "최저"])
-_DOWN = frozenset(["이하", "이내", "미만", "까지", "이전", "전", "안에", "내", "or less", "or fewer", "ago", "earlier", "before", "at most",
-                   "up to", "no more than", "less than", "fewer than", "under", "below", "within", "최대", "최고"])
-
-
-_PER_BEFORE = re.compile(r"(매월|월간|월|매년|연간|연|매일|하루|일|매주|주|시간당)\s?$")
-_PER_AFTER = re.compile(r"^\s?(?:/\s?(월|년|일|주|시간|month|year|day|week|hour|mo|yr|h)\b|(?:per|a|an|each)\s(month|year|day|week|hour)\b|(monthly|annually|yearly|daily|weekly|hourly)\b)", re.IGNORECASE)
-_PERIODS = {"매월": "month", "월간": "month", "월": "month", "month": "month", "mo": "month", "monthly": "month",
-            "매년": "year", "연간": "year", "연": "year", "년": "year", "year": "year", "yr": "year", "annually": "year", "yearly": "year",
-            "매일": "day", "하루": "day", "일": "day", "day": "day", "daily": "day",
-            "매주": "week", "주": "week", "week": "week", "weekly": "week", "시간당": "hour", "시간": "hour", "hour": "hour", "h": "hour", "hourly": "hour"}
-
-
-def per_period(text: str, start: int, end: int) -> str:
-    """The period a rate is per: "월 9,900원" -> "month", "4.5% a year" -> "year", else ""."""
-    before = _PER_BEFORE.search(text[max(0, start - 5) : start])
-    if before and (start - len(before.group(0)) == 0 or not text[start - len(before.group(0)) - 1].isalnum()):
-        return _PERIODS[before.group(1)]
-    after = _PER_AFTER.match(text[end : end + 16])
-    if after:
-        return _PERIODS.get(next(g for g in after.groups() if g).lower(), "")
-    return ""
-
-
-def _qualifier(text: str, start: int, end: int) -> str:
-    after = _QUALIFIER_AFTER.match(text[end : end + 12])
-    before = _QUALIFIER_BEFORE.search(text[max(0, start - 16) : start])
-    word = (after.group(1) if after else "") or (before.group(1).lower() if before else "")
-    return "up" if word in _UP else "down" if word in _DOWN else ""
-
-
-# Things that look like numbers but name something: model codes, numbered branches and lines.
-ENTITY_CODE = re.compile(
-    r"(?<![A-Za-z\d-])(?:[A-Za-z][A-Za-z]*-\d+[A-Za-z\d]*|[A-Z]{1,5}\d+[A-Za-z\d]*|[A-Za-z]+\d+[A-Z][A-Za-z\d]*)(?![A-Za-z\d-])"
-    r"|(?:제\s?)?\d+\s?(?:호점|호선|호기|호실|호차|호관|번\s?출구|번\s?게이트|캠퍼스)"
-    r"|제\s?\d+\s?(?:조|항|장|절|회|차|기|대)"
+from rag_app.polarity import RESTRICTIVE, antonym_conflict, direction_conflict, directions_in, negation_count
+from rag_app.values import (  # noqa: I001
+    _near,  # noqa: F401  (parse_number, UNITS: public names used through this module)
+    ENTITY_CODE,
+    KO_COUNTERS,
+    bound_of,
+    MONTHS,
+    UNITS,
+    Value,
+    _comparable,
+    _mask,
+    extract_values,
+    parse_number,
+    same_value,
 )
-
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("iso_date", re.compile(r"(?<!\d)(\d{4})[-./]\s?(\d{1,2})[-./]\s?(\d{1,2})\.?(?!\d)")),
-    ("ko_date", re.compile(r"(?<!\d)(?:(\d{4})\s?년)?\s?(?:(\d{1,2})\s?월)(?:\s?(\d{1,2})\s?일)?|(?<!\d)(\d{4})\s?년(?!\s?(?:간|동안))")),
-    ("en_date", re.compile(rf"\b(?:({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?|(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?|({_MONTH_RE})\.?\s+(\d{{4}}))\b", re.IGNORECASE)),
-    ("ko_time", re.compile(r"(오전|오후|낮|밤|새벽|저녁|아침)?\s?(\d{1,2})\s?시(?!간|대|점|작|장|즌|험|설|민|청|행|기|스템|\s?간)(?:\s?(\d{1,2})\s?분|\s?(반))?")),
-    ("clock", re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?!\d)(?:\s?([ap])\.?\s?m\.?)?", re.IGNORECASE)),
-    ("en_time", re.compile(r"(?<![\d:])(\d{1,2})\s?([ap])\.?\s?m\b\.?", re.IGNORECASE)),
-    ("noon", re.compile(r"정오|자정|\bnoon\b|\bmidnight\b", re.IGNORECASE)),
-    ("money_symbol", re.compile(rf"([$€₩¥])\s?({_NUM})(?:\s?(million|billion|thousand|[kmb])\b)?", re.IGNORECASE)),
-    ("speed_ko", re.compile(rf"시속\s?({_NUM})\s?(km|킬로미터|킬로|㎞)")),
-    ("fraction", re.compile(rf"({_NUM})\s?분의\s?({_NUM})|\b(one|two|three|four|five|six|seven|eight|nine|ten)\s(?:in|out of)\s(two|three|four|five|six|seven|eight|nine|ten|hundred)\b|절반|\bhalf of\b|\ba quarter of\b", re.IGNORECASE)),
-    ("and_a_half", re.compile(rf"(?:\b(a|an|one|two|three|\d+)\s(year|hour|month)s?\sand\sa\shalf\b)|(?:({_NUM}|한|두|세)\s?(년|시간|달|개월)\s?반)", re.IGNORECASE)),
-    ("half_year", re.compile(r"상반기|하반기|([1-4])\s?분기|\b(first|second) half\b|\bQ([1-4])\b|\b(first|second|third|fourth) quarter\b", re.IGNORECASE)),
-    ("scaled", re.compile(rf"(?<![\w.])({_NUM})\s?(thousand|million|billion)\b(?:\s?({_EN_UNIT_RE})(?![a-z]))?", re.IGNORECASE)),
-    ("ko_day_word", re.compile("(?<![가-힣])(" + "|".join(sorted(_KO_DAY_WORDS, key=len, reverse=True)) + r")" + _KO_AFTER)),
-    ("range", re.compile(rf"({_KO_AMOUNT})\s?(?:~|〜|–|-|에서|to|and)\s?({_KO_AMOUNT})\s?({_EN_UNIT_RE}|{_KO_UNIT_RE}|{_COUNTER_RE})", re.IGNORECASE)),
-    ("measure", re.compile(rf"({_KO_AMOUNT}|{_EN_NUMBER})[\s-]?(?:({_EN_UNIT_RE})(?![a-z])|({_KO_UNIT_RE}){_KO_AFTER})", re.IGNORECASE)),
-    ("count", re.compile(rf"({_KO_AMOUNT})\s?({_COUNTER_RE}){_KO_AFTER}")),
-    ("ko_native", re.compile(
-        r"(?<![가-힣])(?:(열|스물|스무|서른|마흔|쉰|예순|일흔|여든|아흔)\s?)?(하나|한|둘|두|셋|세|석|서|넷|네|넉|너|다섯|닷|여섯|엿|일곱|여덟|아홉)?\s?"
-        rf"(시간|시|{_COUNTER_RE}|달|해|주|살|배|개월){_KO_AFTER}")),
-    ("number", re.compile(rf"(?<![\w.])({_KO_AMOUNT})(?!\d|\.\d)|\b({_EN_NUMBER})\b", re.IGNORECASE)),
-]
-
-
-def _mask(text: str, spans: list[tuple[int, int]]) -> str:
-    chars = list(text)
-    for start, end in spans:
-        for i in range(start, end):
-            chars[i] = " "
-    return "".join(chars)
-
-
-def extract_values(text: str) -> list[Value]:
-    """Typed, normalised values in `text`, in order. Model codes and numbered places (Kestrel-2,
-    2호점) are names, not values.
-
-        >>> [(v.dimension, v.low) for v in extract_values("검수에는 2주, 운행은 3시간 걸린다.")]
-        [('duration', 1209600.0), ('duration', 10800.0)]
-        >>> [(v.dimension, v.low) for v in extract_values("오후 5시에 600ml를 1,284개 판다.")]
-        [('time', 1020.0), ('volume', 0.6), ('count', 1284.0)]
-        >>> [(v.dimension, v.date) for v in extract_values("본사는 2016년 3월 판교로 이전했다.")]
-        [('date', (2016, 3, None))]
-        >>> [(v.dimension, v.low, v.high) for v in extract_values("배송에는 3~5일이 걸린다.")]
-        [('duration', 259200.0, 432000.0)]
-    """
-    masked = _mask(text, [m.span() for m in ENTITY_CODE.finditer(text)])
-    values: list[Value] = []
-    taken: list[tuple[int, int]] = []
-    for kind, pattern in _PATTERNS:
-        for match in pattern.finditer(masked):
-            start, end = match.span()
-            if not match.group(0).strip() or any(start < b and a < end for a, b in taken):
-                continue
-            value = _read(kind, match, text)
-            if value is None:
-                continue
-            values.append(value)
-            taken.append((start, end))
-    values.sort(key=lambda v: v.start)
-    return [_with_period(v, text) for v in values]
-
-
-def _with_period(value: Value, text: str) -> Value:
-    from dataclasses import replace
-
-    if value.dimension.startswith(("money", "percent", "count", "number", "volume", "mass", "energy")):
-        period = per_period(text, value.start, value.end)
-        if period:
-            return replace(value, per=period)
-    return value
-
-
-def _read(kind: str, m: re.Match, text: str) -> Value | None:
-    s, e = m.span()
-    # Trim whitespace a pattern swallowed at its edges, so `text` is exactly the value.
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    surface = text[s:e]
-    q = _qualifier(text, s, e)
-    if kind == "iso_date":
-        return _value(surface, "date", 0.0, s, e, date=(int(m[1]), int(m[2]), int(m[3])), qualifier=q)
-    if kind == "ko_date":
-        if m[4]:
-            return _value(surface, "date", 0.0, s, e, date=(int(m[4]), None, None), qualifier=q)
-        year, month, day = (int(x) if x else None for x in (m[1], m[2], m[3]))
-        if month is None or not 1 <= month <= 12:
-            return None
-        return _value(surface, "date", 0.0, s, e, date=(year, month, day), qualifier=q)
-    if kind == "en_date":
-        if m[1]:
-            date = (int(m[3]) if m[3] else None, MONTHS[m[1].lower()], int(m[2]))
-        elif m[5]:
-            date = (int(m[6]) if m[6] else None, MONTHS[m[5].lower()], int(m[4]))
-        else:
-            date = (int(m[8]), MONTHS[m[7].lower()], None)
-        return _value(surface, "date", 0.0, s, e, date=date, qualifier=q)
-    if kind == "ko_time":
-        hour, minute = int(m[2]), int(m[3]) if m[3] else (30 if m[4] else 0)
-        if hour > 24 or minute > 59:
-            return None
-        period = m[1]
-        if period in ("오후", "저녁", "밤") and hour < 12:
-            hour += 12
-        ambiguous = period is None and 1 <= hour <= 12
-        return _value(surface, "time", hour * 60.0 + minute, s, e, ambiguous=ambiguous, qualifier=q)
-    if kind == "clock":
-        hour, minute = int(m[1]), int(m[2])
-        if m[3] and m[3].lower() == "p" and hour < 12:
-            hour += 12
-        return _value(surface, "time", hour * 60.0 + minute, s, e, qualifier=q)
-    if kind == "en_time":
-        hour = int(m[1]) % 12 + (12 if m[2].lower() == "p" else 0)
-        return _value(surface, "time", hour * 60.0, s, e, qualifier=q)
-    if kind == "noon":
-        return _value(surface, "time", 720.0 if surface.lower() in ("정오", "noon") else 0.0, s, e, qualifier=q)
-    if kind == "money_symbol":
-        currency = {"$": "USD", "€": "EUR", "₩": "KRW", "¥": "JPY"}[m[1]]
-        scale = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "b": 1e9}.get((m[3] or "").lower(), 1.0)
-        return _value(surface, f"money:{currency}", parse_number(m[2]) * scale, s, e, qualifier=q)
-    if kind == "speed_ko":
-        return Value(surface, "speed", parse_number(m[1]), parse_number(m[1]), raw=parse_number(m[1]), unit="km/h", qualifier=q, start=s, end=e)
-    if kind == "fraction":
-        if m[1]:
-            share = parse_number(m[2]) / max(parse_number(m[1]), 1e-9)
-        elif m[3]:
-            share = _EN_UNITS[m[3].lower()] / (100 if m[4].lower() == "hundred" else _EN_UNITS[m[4].lower()])
-        else:
-            share = 0.25 if "quarter" in surface.lower() else 0.5
-        return Value(surface, "percent", share * 100, share * 100, raw=share * 100, qualifier=q, start=s, end=e)
-    if kind == "and_a_half":
-        count, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
-        number = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "한": 1, "두": 2, "세": 3}.get(count.lower()) or parse_number(count)
-        dimension, factor = UNITS[unit.lower()]
-        amount = (number + 0.5) * factor
-        return Value(surface, dimension, amount, amount, raw=number + 0.5, unit=unit, qualifier=q, start=s, end=e)
-    if kind == "half_year":
-        word = surface.lower()
-        if word in ("상반기", "first half"):
-            part = 1.0
-        elif word in ("하반기", "second half"):
-            part = 2.0
-        else:
-            part = 10.0 + float(m[1] or m[3] or {"first": 1, "second": 2, "third": 3, "fourth": 4}[m[4].lower()])
-        return _value(surface, "part_of_year", part, s, e, qualifier=q)
-    if kind == "scaled":
-        number = parse_number(m[1]) * _EN_SCALES[m[2].lower()]
-        dimension, factor = _unit(m[3]) if m[3] else ("number", 1.0)
-        return Value(surface, dimension, number * factor, number * factor, raw=number, unit=(m[3] or "").lower(), qualifier=q, start=s, end=e)
-    if kind == "ko_day_word":
-        return _value(surface, "duration", _KO_DAY_WORDS[m[1]] * 86400.0, s, e, qualifier=q, soft=m[1] in ("하루", "일주일") or _per(text, e))
-    if kind == "range":
-        dimension, factor = _unit(m[3])
-        low, high = parse_number(m[1]), parse_number(m[2])
-        if high <= low:
-            return None
-        return Value(surface, dimension, low * factor, high * factor, raw=low, unit=m[3], qualifier=q, start=s, end=e)
-    if kind == "measure":
-        unit = m[2] or m[3]
-        dimension, factor = _unit(unit)
-        number = parse_number(m[1])
-        if dimension == "months" and unit == "년" and number >= 1000:
-            return None  # "2016년" is a year (the date pattern); here a bare year with a particle
-        soft = number == 1 and (not re.match(r"\d", m[1]) or dimension in ("duration", "months") and _per(text, e))
-        return Value(surface, dimension, number * factor, number * factor, raw=number, unit=unit.lower(), soft=soft, qualifier=q, start=s, end=e)
-    if kind == "count":
-        number = parse_number(m[1])
-        return Value(surface, "count", number, number, raw=number, unit=m[2], qualifier=q, start=s, end=e)
-    if kind == "ko_native":
-        return _native(m, surface, s, e, q)
-    if kind == "number":
-        written = m[1] or m[2]
-        number = parse_number(written)
-        if m[1] and re.fullmatch(r"\d{4}", written) and 1800 <= number <= 2199:
-            return _value(surface, "date", 0.0, s, e, date=(int(number), None, None), qualifier=q)
-        soft = number == 1 and not m[1]  # "one of", "on one charge"
-        unit = _attached_word(text, e) if m[1] else ""
-        if unit:  # "3정씩", "12병": an unknown counter or unit written onto the number
-            return Value(surface + unit, f"count", number, number, raw=number, unit=unit, qualifier=q, start=s, end=e + len(unit))
-        return Value(surface, "number", number, number, raw=number, soft=soft, qualifier=q, start=s, end=e)
-    return None
-
-
-_PARTICLE_START = re.compile(r"^(?:이|가|은|는|을|를|에|의|도|만|씩|과|와|으로|로|까지|부터|째|이다|입니|이며|이고|였|이었|이나|나|라|요|년|월|일|시|분|초)")
-
-
-def _attached_word(text: str, end: int) -> str:
-    """The Hangul word written right after a number, when it is not a particle: its unit."""
-    word = re.match(r"[가-힣]+", text[end:])
-    if not word or _PARTICLE_START.match(word.group(0)):
-        return ""
-    unit = re.sub(r"(?:씩|이|가|은|는|을|를|에|의|도|만|으로|로|까지|부터|이다|입니다|이며|이고|였다|이었다)$", "", word.group(0))
-    return unit if 1 <= len(unit) <= 3 else ""
-
-
-def _per(text: str, end: int) -> bool:
-    """"1년에 50,000톤", "하루에 3회": a span that only says per what."""
-    return bool(re.match(r"\s?(?:에|마다|당)(?![가-힣])", text[end : end + 3]))
-
-
-def _unit(unit: str) -> tuple[str, float]:
-    key = unit.lower().strip()
-    if key in UNITS:
-        return UNITS[key]
-    return "count", 1.0  # a Korean counter
-
-
-def _native(m: re.Match, surface: str, s: int, e: int, qualifier: str) -> Value | None:
-    """"열 명", "두 시간", "세 시", "한 달", "스무 개": Korean native numerals with a counter."""
-    tens, units, counter = m[1], m[2], m[3]
-    if not tens and not units:
-        return None
-    number = float(_KO_NATIVE_TENS.get(tens or "", 0) + _KO_NATIVE_UNITS.get(units or "", 0))
-    soft = number == 1
-    if counter == "시":
-        return _value(surface, "time", number * 60.0, s, e, ambiguous=True, qualifier=qualifier)
-    if counter in UNITS:
-        dimension, factor = UNITS[counter]
-        if counter == "세":
-            return None
-        return Value(surface, dimension, number * factor, number * factor, raw=number, unit=counter, soft=soft, qualifier=qualifier, start=s, end=e)
-    return Value(surface, "count", number, number, raw=number, unit=counter, soft=soft, qualifier=qualifier, start=s, end=e)
-
-
-# ---- comparing values ----------------------------------------------------------------------------
-
-def same_value(claim: Value, evidence: Value) -> bool:
-    """Whether two values state the same thing after normalisation.
-
-        >>> a, b = extract_values("2주")[0], extract_values("14일")[0]
-        >>> same_value(a, b)
-        True
-        >>> same_value(extract_values("오후 5시")[0], extract_values("17:00")[0])
-        True
-        >>> same_value(extract_values("600ml")[0], extract_values("0.6L")[0])
-        True
-    """
-    if claim.dimension == "date" or evidence.dimension == "date":
-        return claim.dimension == evidence.dimension and _dates_agree(claim.date, evidence.date)
-    if claim.dimension == "number" and evidence.dimension != "time":
-        return any(_close(claim.low, x) for x in (evidence.low, evidence.raw) if x is not None) and claim.high == claim.low
-    if evidence.dimension == "number" and claim.raw is not None and claim.dimension not in ("time",):
-        return _close(claim.raw, evidence.low)  # "12세 미만" against "under 12": the evidence has no unit
-    if {claim.dimension, evidence.dimension} == {"percent", "ratio"}:
-        percent, ratio = (claim, evidence) if claim.dimension == "percent" else (evidence, claim)
-        return _close(percent.low, (ratio.low - 1) * 100) or _close(percent.low, ratio.low * 100)
-    if not _comparable(claim, evidence):
-        return False
-    if claim.dimension == "time" and (claim.ambiguous or evidence.ambiguous):
-        return _close(claim.low % 720, evidence.low % 720)
-    return _close(claim.low, evidence.low) and _close(claim.high, evidence.high)
-
-
-def _comparable(claim: Value, evidence: Value) -> bool:
-    """Same dimension; counts with different counters (명 vs 대) are different things."""
-    groups = {claim.dimension, evidence.dimension}
-    if groups <= {"count", "number"}:
-        return not (claim.dimension == evidence.dimension == "count" and claim.unit != evidence.unit)
-    return claim.dimension == evidence.dimension
-
-
-def _dates_agree(a, b) -> bool:
-    """Every field the claim states is stated alike in the evidence (a claim may say less)."""
-    if a is None or b is None:
-        return False
-    return all(x is None or x == y for x, y in zip(a, b))
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=2e-3, abs_tol=1e-9)
-
 
 # ---- text analysis (Kiwi) -------------------------------------------------------------------------
 
@@ -551,7 +70,8 @@ def _tokens(text: str):
 
 
 # Connective endings after which a new clause starts ("A는 10시에 열고 B는 ...").
-_KO_CLAUSE_ENDINGS = frozenset("고 며 으며 지만 는데 은데 ᆫ데 으나 나 면서 으면서 는바 거나 다가 ᆯ수록 을수록 수록".split())
+# Not -거나 ("먹거나 마실 수 없다": one negation over both).
+_KO_CLAUSE_ENDINGS = frozenset("고 며 으며 지만 는데 은데 ᆫ데 으나 나 면서 으면서 는바 다가 ᆯ수록 을수록 수록".split())
 _EN_CLAUSE = re.compile(r"\s*(?:[;,]\s*(?:and|but|while|whereas|although)?|\s(?:and|but|while|whereas|although)\s)\s*", re.IGNORECASE)
 
 
@@ -586,9 +106,23 @@ def split_clauses(sentence: str) -> list[str]:
     return clauses or [sentence.strip()]
 
 
+_QUANTITY_END = re.compile(r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hour|hours|minute|minutes|year|years|month|months|week|weeks|[a-z]+day|[a-z]+days))[a-z%]*\s*$|\bbetween\s+\S+(?:\s\S+)?\s*$", re.IGNORECASE)
+_QUANTITY_START = re.compile(r"^[\s,]*(?:and\s+|or\s+)?(?:\d|(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b)", re.IGNORECASE)
+
+
 def _inside_number(text: str, index: int) -> bool:
-    """A comma before a number ("1,284", "June 28, 2014") does not split a clause."""
-    return text[index] == "," and index > 0 and text[index - 1].isdigit() and bool(re.match(r",\s?\d", text[index:]))
+    """A comma or "and" inside a number or quantity ("1,284", "June 28, 2014", "2 hours, 1 minute
+    and 9 seconds", "between three and five days") does not split a clause."""
+    if text[index] == "," and index > 0 and text[index - 1].isdigit() and re.match(r",\s?\d", text[index:]):
+        return True
+    before, after = text[:index], text[index:]
+    if re.search(r"\d\s?(?:시|분|초|원|명|개|일|월|년|%|[a-zA-Z]{1,3})$", before) and re.match(r",\s?\d", after):
+        return True  # a list of values: "오전 8시, 9시, 10시 30분"
+    if re.match(r"\s*(?:and|or)\s+(?:over|above|under|below|up|older|younger|more|less|fewer|later|earlier)\b", after, re.IGNORECASE):
+        return True  # "8 and over", "10 or more": a bound
+    if re.match(r"\s*(?:,\s*)?(?:and|or)\b|,", after) and re.search(r"\bbetween\s+\S+(?:\s\S+)?\s*$", before, re.IGNORECASE):
+        return True
+    return bool(re.search(r"[A-Za-z]", before[-12:]) and _QUANTITY_END.search(before) and _QUANTITY_START.match(after))
 
 
 _EN_STOP = frozenset(
@@ -628,8 +162,27 @@ def entities_in(text: str, korean_names: bool = True) -> list[str]:
                 found.append(token.form + tokens[i + 1].form)  # "D홀", "A동"
             elif token.tag == "NNP" and len(token.form) > 1 and korean_names:
                 found.append(token.form)
+        if korean_names:
+            found += _institution_names(tokens, masked)
     found = [f for f in found if not any(f != other and f in other for other in found)]
     return list(dict.fromkeys(found))
+
+
+# Nouns that end the name of an institution, team or place: "교무팀", "한별저축은행", "목포역".
+_INSTITUTION_SUFFIXES = frozenset("팀 은행 센터 재단 협회 병원 대학교 학교 역 공항 연구소 위원회 본부 그룹 백화점 도서관 박물관 미술관 경기장 부서 공단 공사".split())
+
+
+def _institution_names(tokens, text: str) -> list[str]:
+    """Nouns written together and ending in an institution suffix, as one name."""
+    names, run = [], []
+    for token in list(tokens) + [None]:
+        if token is not None and token.tag in ("NNG", "NNP") and (not run or token.start == run[-1].start + run[-1].len):
+            run.append(token)
+            continue
+        if len(run) >= 2 and run[-1].form in _INSTITUTION_SUFFIXES:
+            names.append(text[run[0].start : run[-1].start + run[-1].len])
+        run = [token] if token is not None and token.tag in ("NNG", "NNP") else []
+    return names
 
 
 _CALENDAR_WORDS = frozenset([*MONTHS, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mondays",
@@ -640,86 +193,56 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s\-_.·]", "", text.lower())
 
 
+# Hangul jamo -> a consonant skeleton shared with Latin spellings (vowels, h, w, y dropped; voiced
+# and voiceless alike): 서울 ~ Seoul, 부산 ~ Busan/Pusan, 도쿄 ~ Tokyo, 마이크로소프트 ~ Microsoft.
+_INITIALS = ["k", "k", "n", "t", "t", "l", "m", "p", "p", "s", "s", "", "j", "j", "j", "k", "t", "p", ""]
+_FINALS = ["", "k", "k", "k", "n", "n", "n", "t", "l", "l", "l", "l", "l", "l", "l", "l", "m", "p", "p", "t", "t", "n", "t", "t", "k", "t", "p", ""]
+# Names Korean translates rather than transliterates.
+_TRANSLATED_NAMES = {"korea": "한국 대한민국", "japan": "일본", "china": "중국", "thailand": "태국", "taiwan": "대만", "australia": "호주",
+                     "america": "미국", "united states": "미국", "us": "미국", "usa": "미국", "britain": "영국", "uk": "영국", "england": "영국",
+                     "germany": "독일", "netherlands": "네덜란드", "turkey": "튀르키예 터키", "europe": "유럽", "hong kong": "홍콩"}
+
+
+def _latin_skeleton(word: str) -> str:
+    word = word.lower()
+    for a, b in (("ph", "p"), ("ch", "j"), ("sh", "s"), ("th", "t"), ("ck", "k"), ("ng", "n"), ("x", "ks"), ("qu", "k")):
+        word = word.replace(a, b)
+    word = re.sub(r"c(?=[eiy])", "s", word)
+    table = str.maketrans("bcdfgqrvz", "pktpkklpj")
+    word = re.sub(r"[^a-z]|[aeiouhwy]", "", word.translate(table))
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _hangul_skeleton(word: str) -> str:
+    out = []
+    for ch in word:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            out.append(_INITIALS[code // 588] + _FINALS[code % 28])
+    return re.sub(r"(.)\1+", r"\1", "".join(out))
+
+
+def transliterated_in(entity: str, evidence: str) -> bool:
+    """Whether a Latin name appears in Korean evidence as a transliteration ("Seoul" in "서울발")
+    or a usual translation ("Korea" in "한국").
+
+        >>> transliterated_in("Seoul", "서울발 부산행 KTX"), transliterated_in("Kim Chung-up", "건축가 김수근이 설계했다")
+        (True, False)
+    """
+    translated = _TRANSLATED_NAMES.get(entity.lower().strip())
+    if translated:
+        return any(name in evidence for name in translated.split())
+    skeleton = _latin_skeleton(entity)
+    if len(re.sub(r"[^a-z]|[aeiouhwy]", "", entity.lower())) < 2:
+        return False
+    words = re.findall(r"[가-힣]+", evidence)
+    return any(_hangul_skeleton("".join(words[i : i + 3])).startswith(skeleton) for i in range(len(words)))
+
+
 def entity_in_evidence(entity: str, evidence: str) -> bool:
     """Case-, space- and hyphen-insensitive containment; an English plural still matches."""
     normal_entity, normal_evidence = _normal(entity), _normal(evidence)
     return normal_entity in normal_evidence or (normal_entity.endswith("s") and normal_entity[:-1] in normal_evidence)
-
-
-# Negation. Korean from Kiwi tags (안/못 adverbs, 않 auxiliary, 없 adjective, 아니 copula, 불-
-# prefix on 가능/허, 금지/불가 nouns, 말다 auxiliary); English by word.
-_KO_NEGATION = {("안", "MAG"), ("못", "MAG"), ("않", "VX"), ("못하", "VX"), ("없", "VA"), ("아니", "VCN"),
-                ("없이", "MAG"), ("아니하", "VX"), ("금지", "NNG"), ("불가", "NNG"), ("불가", "XR"), ("불가능", "NNG"), ("말", "VX"), ("불허", "NNG")}
-_EN_NEGATION = re.compile(
-    r"\b(?:not|no|never|cannot|none|nothing|neither|nor|without|prohibited|forbidden|banned|unable|impossible|unavailable)\b|n't\b",
-    re.IGNORECASE,
-)
-
-
-# Negative words that mean something positive ("가리지 않고" = regardless) are not negations.
-_NEGATIVE_IDIOMS = re.compile(r"가리지\s?않|상관\s?없|관계\s?없|빠짐\s?없|틀림\s?없|어김\s?없|끊임\s?없|no matter|without exception|not only", re.IGNORECASE)
-# "Only residents may" says "others may not": a restriction can stand for a negation.
-_RESTRICTIVE = re.compile(r"(?<![가-힣])만(?![가-힣])|[가-힣]만\s|에게만|에서만|\bonly\b|전용|뿐", re.IGNORECASE)
-
-
-def negation_count(text: str) -> int:
-    """How many negations a clause has (parity matters: "않으면 안 된다" is a positive obligation).
-
-        >>> negation_count("환불은 가능하지 않다."), negation_count("환불은 불가능하다."), negation_count("환불할 수 있다.")
-        (1, 1, 0)
-        >>> negation_count("Refunds are not possible."), negation_count("You cannot park here.")
-        (1, 1)
-    """
-    text = _NEGATIVE_IDIOMS.sub(" ", text)
-    count = len(_EN_NEGATION.findall(text))
-    if _HANGUL.search(text):
-        tokens = _tokens(text)
-        for i, token in enumerate(tokens):
-            base = token.tag.split("-")[0]
-            modifier = i + 2 < len(tokens) and tokens[i + 1].tag == "ETM" and tokens[i + 2].tag.startswith("NN") and tokens[i + 2].form not in ("수", "것", "때")
-            if (token.form, base) in _KO_NEGATION and not modifier:  # "아닌 사람" negates a noun, not the clause
-                count += 1
-            elif token.form == "불" and base == "XPN" and i + 1 < len(tokens) and tokens[i + 1].form in ("가능", "허", "허용", "가"):
-                count += 1
-    return count
-
-
-# Direction: words that say something went up or came later vs down or earlier.
-_UP_WORDS = re.compile(
-    r"늘|증가|상승|오르|올랐|올라|인상|확대|성장|많|높|초과|넘|이상|급증|개선"
-    r"|\b(?:increase[sd]?|increasing|rise|rises|rose|risen|grow|grows|grew|grown|growth|higher|more|above|exceed\w*|after|later|up|gain\w*|raise[sd]?|expand\w*|over)\b",
-    re.IGNORECASE,
-)
-_DOWN_WORDS = re.compile(
-    r"줄|감소|하락|내리|내렸|인하|축소|적(?:다|은|게|었|습)|낮|미만|이하|급감|악화|떨어"
-    r"|\b(?:decrease[sd]?|decreasing|fall|falls|fell|fallen|drop\w*|decline\w*|lower|less|fewer|below|under|before|earlier|down|reduce[sd]?|shrink\w*|shrank|cut)\b",
-    re.IGNORECASE,
-)
-
-
-_KO_POSITION = {("전", "NNG"): "down", ("이전", "NNG"): "down", ("후", "NNG"): "up", ("뒤", "NNG"): "up", ("이후", "NNG"): "up",
-                ("더", "MAG"): "up", ("덜", "MAG"): "down", ("짧", "VA"): "down", ("길", "VA"): "up"}
-
-
-def directions_in(text: str) -> set[str]:
-    """{"up"}, {"down"}, both or neither.
-
-        >>> sorted(directions_in("매출이 10% 증가했다.")), sorted(directions_in("Sales fell by 10%."))
-        (['up'], ['down'])
-        >>> sorted(directions_in("입사 전에 이수해야 한다."))
-        ['down']
-    """
-    found = set()
-    if _UP_WORDS.search(text):
-        found.add("up")
-    if _DOWN_WORDS.search(text):
-        found.add("down")
-    if _HANGUL.search(text):
-        for token in _tokens(text):
-            direction = _KO_POSITION.get((token.form, token.tag.split("-")[0]))
-            if direction:
-                found.add(direction)
-    return found
 
 
 _FUNCTION = frozenset(
@@ -735,7 +258,9 @@ def content_terms(text: str) -> set[str]:
     from indexes.morphemes import kiwi_terms
 
     terms = set()
-    for term in kiwi_terms(text):
+    # Kiwi cuts English words it does not know ("rking."); English is read as words.
+    words = kiwi_terms(text) if _HANGUL.search(text) else re.findall(r"[a-z][a-z'-]*|\d+(?:\.\d+)?", text.lower())
+    for term in words:
         if term in _FUNCTION or re.fullmatch(r"[\d.,]+", term) or term.lower() in UNITS or term in KO_COUNTERS:
             continue
         terms.add(_stem(term) if term.isascii() else term)
@@ -759,6 +284,9 @@ class Clause:
     heads: list[tuple[int, str]]  # (offset, entity or noun) candidates for the head of a value
     negations: int
     directions: set[str]
+    sentence: int = 0  # index of its sentence in the text
+    inherited: str | None = None  # the head of the clause before, for a clause that names none ("..., and the Gold card 3%")
+    sentence_negations: int = 0  # negations of its whole sentence
 
 
 @dataclass
@@ -779,10 +307,27 @@ def analyse(text: str) -> Analysis:
     from indexes.chunking import split_sentences
 
     analysis = Analysis(text, is_korean(text))
-    for sentence in split_sentences(text) or [text]:
-        for clause in split_clauses(sentence):
-            analysis.clauses.append(_clause(clause))
+    for number, sentence in enumerate(split_sentences(text) or [text]):
+        previous: Clause | None = None
+        for piece in split_clauses(sentence):
+            clause = _clause(piece)
+            clause.sentence = number
+            if previous is not None and _subjectless(clause, previous):
+                # Coordinated clauses share their subject: "The Silver card has a fee of $95, and a 1.5% rate".
+                clause.inherited = previous.heads[-1][1] if previous.heads else previous.inherited
+            analysis.clauses.append(clause)
+            previous = clause
+    for clause in analysis.clauses:
+        clause.sentence_negations = sum(c.negations for c in analysis.clauses if c.sentence == clause.sentence)
     return analysis
+
+
+def _subjectless(clause: Clause, previous: Clause) -> bool:
+    """A clause that names nothing new before its first value ("17:40", "a 1.5% cashback rate")."""
+    if clause.heads or any(v.dimension == "count" for v in clause.values):
+        return False
+    last = clause.values[-1].start if clause.values else len(clause.text)
+    return not (_terms_before(clause.text, last) - previous.terms)
 
 
 def _clause(text: str) -> Clause:
@@ -796,8 +341,16 @@ def _heads(text: str) -> list[tuple[int, str]]:
     heads += [(m.start(), m.group(1)) for m in re.finditer(r"(?<![\w-])([A-Z][a-zA-Z]+(?:[ -](?:[A-Z][a-zA-Z]*|\d+\b))*)", text)
               if m.group(1).lower() not in _EN_STOP]
     if _HANGUL.search(text):
-        heads += [(t.start, t.form) for t in _tokens(text) if t.tag in ("NNP",)]
+        tokens = _tokens(text)
+        heads += [(t.start, t.form) for t in tokens if t.tag in ("NNP",)]
+        heads += [(start, name) for start, name in _latin_compounds(tokens)]  # "B캡슐", "A정"
     return sorted(heads)
+
+
+def _latin_compounds(tokens) -> list[tuple[int, str]]:
+    """A Latin letter written onto a Korean noun names a thing: "D홀", "A동", "B캡슐"."""
+    return [(token.start, token.form + tokens[i + 1].form) for i, token in enumerate(tokens)
+            if token.tag == "SL" and i + 1 < len(tokens) and tokens[i + 1].start == token.start + token.len and tokens[i + 1].tag.startswith("NN")]
 
 
 def head_of(value: Value, clause: Clause) -> str | None:
@@ -805,7 +358,7 @@ def head_of(value: Value, clause: Clause) -> str | None:
     # A count before it can be the head too: "60대 이상은 2.3시간" (the group the time belongs to).
     counts = [(v.start, v.text) for v in clause.values if v.dimension == "count" != value.dimension and v.end <= value.start]
     before = [name for offset, name in sorted(clause.heads + counts) if offset < value.start]
-    return before[-1] if before else None
+    return before[-1] if before else clause.inherited
 
 
 # ---- the check ----------------------------------------------------------------------------------
@@ -856,29 +409,135 @@ SWAP_MARGIN = 0.25
 
 def _check_values(clause: Clause, evidence: Analysis, korean: bool, crossing: bool) -> ClaimCheck:
     for value in clause.values:
-        if value.soft:
-            continue
-        candidates = [(v, c) for v, c in evidence.values if _comparable_kind(value, v) and (not v.soft or same_value(value, v))]
+        candidates = [(v, c) for v, c in evidence.values if _comparable_kind(value, v)]
         equal = [(v, c) for v, c in candidates if same_value(value, v)]
+        if value.soft and (not equal or value.dimension not in ("count", "number")):
+            continue  # "one", "한 번": too vague to demand, but checked against a swap below
         if not equal:
+            if _range_endpoints(value, evidence) or derived_value(value, clause, evidence):
+                continue
             if not candidates:
                 return _fail("value", korean, value.describe())
             best = max(candidates, key=lambda vc: _alignment(value, clause, *vc))
             return _fail("value", korean, value.describe(), best[0].describe())
         # Several values of this kind in the passage: the one attached to the claim's head must be it.
-        if len(candidates) > len(equal):
-            best = max(candidates, key=lambda vc: _alignment(value, clause, *vc))
-            best_equal = max(_alignment(value, clause, *vc) for vc in equal)
-            if not same_value(value, best[0]) and _alignment(value, clause, *best) >= best_equal + SWAP_MARGIN:
-                head = head_of(value, clause) or _topic(clause)
-                return _fail("swap", korean, value.describe(), best[0].describe(), head=head)
-        periods = {v.per for v, _ in equal}
-        if value.per and "" not in periods and value.per not in periods:
-            return _fail("value", korean, value.describe() + f" /{value.per}", next(v for v, _ in equal).describe() + f" /{next(iter(periods))}")
+        swapped = _swap(value, clause, candidates, equal)
+        if swapped is not None:
+            head = head_of(value, clause) or _topic(clause)
+            return _fail("swap", korean, value.describe(), swapped.describe(), head=head)
         direction = _qualifier_conflict(value, [v for v, _ in equal])
         if direction:
             return _fail("direction", korean, *direction)
     return PASS
+
+
+def _swap(value: Value, clause: Clause, candidates: list, equal: list) -> Value | None:
+    """The evidence value the claim's value belongs to, when it is another one: better aligned (same
+    head, more shared words) than every equal value by SWAP_MARGIN, and not listed with an equal
+    value under the same head ("오전 6시, 7시, 8시 30분" lists several)."""
+    if len(candidates) <= len(equal):
+        return None
+    best, best_clause = max(candidates, key=lambda vc: _alignment(value, clause, *vc))
+    if same_value(value, best):
+        return None
+    best_head = head_of(best, best_clause)
+    for other, other_clause in equal:
+        if other_clause is best_clause or (best_head and _normal(head_of(other, other_clause) or "") == _normal(best_head)):
+            return None
+    best_equal = max(_alignment(value, clause, *vc) for vc in equal)
+    return best if _alignment(value, clause, best, best_clause) >= best_equal + SWAP_MARGIN else None
+
+
+def _range_endpoints(value: Value, evidence: Analysis) -> bool:
+    """A range whose two ends the evidence states ("19~34세" from "19세 ... 34세까지")."""
+    if value.low == value.high or value.dimension in ("date", "time"):
+        return False
+    ends = [v for v, _ in evidence.values if _comparable_kind(value, v) and v.low == v.high]
+    return any(_close_to(v.low, value.low) for v in ends) and any(_close_to(v.low, value.high) for v in ends)
+
+
+def _close_to(a: float, b: float) -> bool:
+    return abs(a - b) <= 2e-3 * max(abs(a), abs(b), 1e-9)
+
+
+# A value a summary computes from the evidence: a total ("합치면 1.6kg", "in total"), a value
+# changed by an amount the evidence states as a change in another sentence ("B은행은 이보다
+# 0.2%포인트 높다"), a multiple ("doubles that"), or a time plus a duration ("leaves at 07:15; the
+# journey takes 2 hours 20 minutes").
+_TOTAL_CUE = re.compile(r"합치|합계|합산|모두|총|전체|통틀|in total|combined|together|altogether|\btotal|overall|all told", re.IGNORECASE)
+_CHANGE_CUE = re.compile(r"^[^.,;]{0,14}?(높|많|늘|증가|추가|더|길|늦|낮|적|줄|감소|짧|이르|빠르|more|higher|longer|later|rises?|rose|up|increase|"
+                         r"less|lower|fewer|shorter|earlier|falls?|fell|down|decrease)", re.IGNORECASE)
+_CHANGE_CUE_BEFORE = re.compile(r"(rises?|rose|increases?d?|grows?|grew|goes up|falls?|fell|drops?|decreases?d?|goes down|늘어|줄어)\s+(?:by\s+)?$", re.IGNORECASE)
+_MULTIPLE_CUE = {"두 배": 2.0, "2배": 2.0, "세 배": 3.0, "3배": 3.0, "절반": 0.5, "double": 2.0, "twice": 2.0, "triple": 3.0, "half": 0.5}
+
+
+def derived_value(value: Value, clause: Clause, evidence: Analysis) -> bool:
+    """Whether the claim's value is computed from evidence values (see the cues above).
+
+        >>> c = analyse("노트북과 충전기를 합치면 1.6kg이다.").clauses[0]
+        >>> derived_value(c.values[0], c, analyse("노트북은 1.3kg이다. 충전기는 300g이다."))
+        True
+        >>> c = analyse("The train gets into London at 09:35.").clauses[0]
+        >>> derived_value(c.values[0], c, analyse("The train leaves Leeds at 07:15. The journey takes 2 hours 20 minutes."))
+        True
+    """
+    pool = [(v, c) for v, c in evidence.values if v.low == v.high and not v.soft and v.dimension not in ("date",)]
+    if value.dimension == "date":
+        return _derived_year(value, clause, evidence)
+    if value.dimension == "months":  # "in 2021, four years after joining" (joined in 2017)
+        mine = [v.date[0] for v in clause.values if v.dimension == "date" and v.date and v.date[0] is not None]
+        theirs = [v.date[0] for v, _ in evidence.values if v.dimension == "date" and v.date and v.date[0] is not None]
+        return any(abs(abs(a - b) - value.low / 12.0) < 1e-6 for a in mine for b in theirs)
+    if value.dimension == "percent":  # a share: "4분의 1" of "400명 가운데 100명"
+        counts = [v.low for v, _ in pool if v.dimension in ("count", "number") and v.low > 0]
+        if any(_near(value, value.low, 100.0 * a / b, value) or _close_to(value.low, 100.0 * a / b) for a in counts for b in counts if a < b):
+            return True
+    if value.dimension == "time":
+        times = [v.low for v, _ in pool if v.dimension == "time"]
+        spans = [v.low / 60.0 for v, _ in pool if v.dimension == "duration"]
+        return any(_clock_equal(value, t + sign * d) for t in times for d in spans for sign in (1, -1))
+    same = [(v, c) for v, c in pool if v.dimension == value.dimension and value.dimension not in ("number",)]
+    if len(same) < 2 and not any(cue in evidence.text.lower() for cue in _MULTIPLE_CUE):
+        return False
+    if _TOTAL_CUE.search(clause.text):
+        amounts = [v.low for v, _ in same]
+        if any(_close_to(a + b, value.low) for i, a in enumerate(amounts) for b in amounts[i + 1 :]) or (len(amounts) >= 3 and _close_to(sum(amounts), value.low)):
+            return True
+    if _CHANGE_CUE.match(clause.text[value.end :]):  # "작년보다 100억 원 많은": the difference of two values
+        amounts = [v.low for v, _ in same]
+        if any(_close_to(abs(a - b), value.low) for i, a in enumerate(amounts) for b in amounts[i + 1 :]):
+            return True
+    for change, change_clause in same:
+        at = _offset(evidence, change_clause)
+        if not (_CHANGE_CUE.match(evidence.text[at + change.end :]) or _CHANGE_CUE_BEFORE.search(evidence.text[max(0, at + change.start - 16) : at + change.start])):
+            continue
+        for base, base_clause in same:
+            if base_clause.sentence != change_clause.sentence and any(_close_to(base.low + sign * change.low, value.low) for sign in (1, -1)):
+                return True
+    lowered = evidence.text.lower()
+    factors = [f for cue, f in _MULTIPLE_CUE.items() if cue in lowered]
+    return any(_close_to(base.low * f, value.low) for base, _ in same for f in factors)
+
+
+def _derived_year(value: Value, clause: Clause, evidence: Analysis) -> bool:
+    """"2018, three years after joining" from "joined in 2015"."""
+    if not value.date or value.date[0] is None or value.date[1] is not None:
+        return False
+    spans = [v.low / 12.0 for v in clause.values if v.dimension == "months"] + [v.low / 12.0 for v, _ in evidence.values if v.dimension == "months"]
+    years = [v.date[0] for v, _ in evidence.values if v.dimension == "date" and v.date and v.date[0] is not None]
+    return any(abs(y + sign * d - value.date[0]) < 1e-6 for y in years for d in spans for sign in (1, -1))
+
+
+def _offset(analysis: Analysis, clause: Clause) -> int:
+    found = analysis.text.find(clause.text)
+    return max(found, 0)
+
+
+def _clock_equal(value: Value, minutes: float) -> bool:
+    minutes %= 1440
+    if value.ambiguous:
+        return _close_to(value.low % 720, minutes % 720)
+    return abs(value.low - minutes) < 0.5
 
 
 def _topic(clause: Clause) -> str:
@@ -886,7 +545,17 @@ def _topic(clause: Clause) -> str:
     return " ".join(clause.text.split()[:2])
 
 
+_MEASURES = ("length", "volume", "mass", "speed", "data", "energy", "charge", "power", "temperature", "area", "frequency", "duration", "months")
+
+
 def _comparable_kind(claim: Value, evidence: Value) -> bool:
+    # An English number that counts something ("two eggs") is not a measure ("200 g").
+    if claim.dimension == "number" and claim.unit and evidence.dimension.startswith(_MEASURES + ("money",)):
+        return False
+    if evidence.dimension == "number" and evidence.unit and claim.dimension.startswith(_MEASURES + ("money",)):
+        return False
+    if "weekday" in (claim.dimension, evidence.dimension):
+        return claim.dimension == evidence.dimension
     if evidence.dimension == "number" and claim.dimension not in ("date", "time"):
         return True
     if {claim.dimension, evidence.dimension} == {"percent", "ratio"}:
@@ -895,6 +564,8 @@ def _comparable_kind(claim: Value, evidence: Value) -> bool:
         return evidence.dimension not in ("date", "time")
     if claim.dimension == "date":
         return evidence.dimension == "date"
+    if {claim.dimension, evidence.dimension} == {"count", "duration"} and claim.per:
+        return claim.per == evidence.per  # "twice a week" and "two days a week"
     return _comparable(claim, evidence) or (claim.dimension == "count" and evidence.dimension == "number")
 
 
@@ -914,13 +585,18 @@ def _terms_before(text: str, offset: int) -> frozenset[str]:
     return frozenset(content_terms(text[:offset]))
 
 
+_ARROWS = {"up": " ↑", "down": " ↓", "after": " (후)", "before": " (전)"}
+
+
 def _qualifier_conflict(value: Value, equal: list[Value]) -> tuple[str, str] | None:
-    """"10명 이상" against "10명 이하": the same number bounded the other way."""
-    if not value.qualifier:
+    """"10명 이상" against "10명 이하", "30분 전" against "30분 후": the same number bounded or
+    offset the other way. A bound and an offset do not conflict ("최소 30일 앞서" = "30일 전까지")."""
+    kind, direction = bound_of(value)
+    if not kind:
         return None
-    qualified = [v for v in equal if v.qualifier]
-    if qualified and all(v.qualifier != value.qualifier for v in qualified):
-        return (value.describe() + (" ↑" if value.qualifier == "up" else " ↓"), qualified[0].describe() + (" ↑" if qualified[0].qualifier == "up" else " ↓"))
+    qualified = [v for v in equal if bound_of(v)[0] == kind]
+    if qualified and all(bound_of(v)[1] != direction for v in qualified):
+        return value.describe() + _ARROWS[value.qualifier], qualified[0].describe() + _ARROWS[qualified[0].qualifier]
     return None
 
 
@@ -929,11 +605,18 @@ def _check_entities(clause: Clause, evidence: Analysis, korean: bool, crossing: 
         if crossing and _HANGUL.search(entity):
             continue  # a Korean name cannot be looked up in English evidence
         if not entity_in_evidence(entity, evidence.text):
+            if crossing and transliterated_in(entity, evidence.text):
+                continue
             return _fail("entity", korean, entity)
         swapped = _entity_swap(entity, clause, evidence)
         if swapped:
             return _fail("entity_swap", korean, entity, _predicate(swapped.text, 3))
     return PASS
+
+
+# The share of the claim clause's other words an evidence clause about another entity must hold
+# for the claim to be that clause with its entity swapped.
+ENTITY_SWAP_SHARE = 0.6
 
 
 def _entity_swap(entity: str, clause: Clause, evidence: Analysis) -> Clause | None:
@@ -949,73 +632,50 @@ def _entity_swap(entity: str, clause: Clause, evidence: Analysis) -> Clause | No
     holding = [c for c in evidence.clauses if entity_in_evidence(entity, c.text)]
     share = lambda c: len(terms & c.terms) / len(terms)  # noqa: E731
     best = max(evidence.clauses, key=share)
-    if best in holding or not holding:
-        return None
+    if best in holding or not holding or share(best) < ENTITY_SWAP_SHARE:
+        return None  # the claim must restate that clause; a looser match is a summary joining several
     # The clause must itself name someone else (another entity in the same role).
     if not [e for e in entities_in(best.text) if not entity_in_evidence(e, entity)]:
         return None
     return best if share(best) >= max(share(c) for c in holding) + SWAP_MARGIN else None
 
 
-# Words that flip a claim without a negation word: "closed" for "open", 금지 for 허용.
-ANTONYMS = [
-    ("open", "closed"), ("opens", "closes"), ("allowed", "prohibited"), ("permitted", "prohibited"), ("allowed", "banned"),
-    ("required", "optional"), ("mandatory", "optional"), ("include", "exclude"), ("included", "excluded"),
-    ("free", "paid"), ("available", "unavailable"), ("accept", "reject"), ("accepted", "rejected"),
-    ("열", "닫"), ("허용", "금지"), ("허용", "불허"), ("필수", "선택"), ("포함", "제외"), ("무료", "유료"),
-    ("가능", "불가능"), ("찬성", "반대"), ("승인", "거부"), ("합격", "불합격"), ("개방", "폐쇄"), ("영업", "휴업"),
-]
-# Opposite ends of a scale or compass: a direction change without an up/down verb.
-DIRECTION_ANTONYMS = [
-    ("최고", "최저"), ("최대", "최소"), ("최대화", "최소화"), ("최초", "최후"), ("상승", "하락"), ("증가", "감소"), ("강화", "약화"),
-    ("확대", "축소"), ("동쪽", "서쪽"), ("남쪽", "북쪽"), ("동부", "서부"), ("남부", "북부"), ("상류", "하류"), ("선배", "후배"),
-    ("east", "west"), ("north", "south"), ("eastern", "western"), ("northern", "southern"), ("older", "younger"),
-    ("oldest", "youngest"), ("largest", "smallest"), ("biggest", "smallest"), ("highest", "lowest"), ("first", "last"),
-    ("earliest", "latest"), ("larger", "smaller"), ("longest", "shortest"), ("maximum", "minimum"), ("upper", "lower"),
-]
-_ANTONYM_OF = {a: b for a, b in ANTONYMS} | {b: a for a, b in ANTONYMS}
-_DIRECTION_ANTONYM_OF = {a: b for a, b in DIRECTION_ANTONYMS} | {b: a for a, b in DIRECTION_ANTONYMS}
+# With one evidence clause, a claim clause sharing this share of its words is about it (a
+# paraphrase says the same with other words: "조리해 먹을 수" vs "취사는").
+SINGLE_CLAUSE_ALIGNMENT = 0.2
 
 
-def _words(text: str) -> set[str]:
-    from indexes.morphemes import kiwi_terms
-
-    return set(kiwi_terms(text)) | set(re.findall(r"[a-z]+", text.lower()))
-
-
-def _antonym_conflict(claim: str, evidence: str, antonyms: dict[str, str]) -> tuple[str, str] | None:
-    claim_words, evidence_words = _words(claim), _words(evidence)
-    for word in claim_words:
-        other = antonyms.get(word)
-        if other and other in evidence_words and word not in evidence_words:
-            return word, other
+def _aligned_clause(clause: Clause, evidence: Analysis, crossing: bool) -> Clause | None:
+    """The evidence clause the claim clause speaks of, for comparing negation and direction."""
+    if crossing:
+        # Across languages no words align; a one-clause claim against one-clause evidence still can.
+        return evidence.clauses[0] if len(evidence.clauses) == 1 else None
+    topic = {t for t in clause.terms if not directions_in(t)} or clause.terms  # "기압도 높아" aligns with "기압은 낮아"
+    aligned = max(evidence.clauses, key=lambda c: len(topic & c.terms))
+    share = len(topic & aligned.terms) / len(topic)
+    if share >= CLAUSE_ALIGNMENT or (len(evidence.clauses) == 1 and share >= SINGLE_CLAUSE_ALIGNMENT):
+        return aligned
     return None
 
 
 def _check_polarity(clause: Clause, evidence: Analysis, korean: bool, crossing: bool) -> ClaimCheck:
     if not clause.terms:
         return PASS
-    if crossing:
-        # Across languages no words align; a one-clause claim against one-clause evidence still can.
-        if len(evidence.clauses) != 1:
-            return PASS
-        aligned = evidence.clauses[0]
-    else:
-        topic = {t for t in clause.terms if not directions_in(t)} or clause.terms  # "기압도 높아" aligns with "기압은 낮아"
-        aligned = max(evidence.clauses, key=lambda c: len(topic & c.terms))
-        if len(topic & aligned.terms) / len(topic) < CLAUSE_ALIGNMENT:
-            return PASS
-    restricted = _RESTRICTIVE.search(clause.text) or _RESTRICTIVE.search(aligned.text)
-    if clause.negations % 2 != aligned.negations % 2 and not restricted:
+    aligned = _aligned_clause(clause, evidence, crossing)
+    if aligned is None:
+        return PASS
+    restricted = RESTRICTIVE.search(clause.text) or RESTRICTIVE.search(aligned.text)
+    # Against a one-clause evidence the claim's whole sentence is compared (a negation may sit in
+    # the claim's other clause: "If a delay makes you miss a flight, you get one free of charge").
+    negations = clause.sentence_negations if len(evidence.clauses) == 1 else clause.negations
+    if negations % 2 != aligned.negations % 2 and not restricted:
         return _fail("negation", korean, _predicate(clause.text), _predicate(aligned.text))
-    flipped = None if crossing or restricted else _antonym_conflict(clause.text, aligned.text, _ANTONYM_OF)
+    flipped = None if crossing or restricted else antonym_conflict(clause.text, aligned.text)
     if flipped:
         return _fail("negation", korean, *flipped)
-    turned = None if crossing else _antonym_conflict(clause.text, aligned.text, _DIRECTION_ANTONYM_OF)
+    turned = direction_conflict(clause.text, aligned.text)
     if turned:
         return _fail("direction", korean, *turned)
-    if clause.directions and aligned.directions and not clause.directions & aligned.directions:
-        return _fail("direction", korean, _predicate(clause.text), _predicate(aligned.text))
     return PASS
 
 

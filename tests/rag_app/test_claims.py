@@ -149,3 +149,132 @@ def test_make_judge_default_is_structured():
     assert Settings().judge == "structured"
     judge = make_judge("structured")
     assert isinstance(judge, StructuredJudge) and judge.name == "structured" and judge.threshold == 0.5
+
+
+# ---- general rules (values, polarity, direction, alignment), Korean and English ------------------------
+from rag_app.claims import derived_value, analyse, transliterated_in  # noqa: E402
+from rag_app.polarity import direction_conflict, directions, negation_count as polarity_negations  # noqa: E402
+from rag_app.values import written_precision  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("1시간 반", "90분"),
+        ("an hour and a half", "90 minutes"),
+        ("3시간 5분", "185분"),
+        ("1:05:30", "1 hour, 5 minutes and 30 seconds"),
+        ("three quarters of an hour", "45 minutes"),
+        ("half an hour", "30분"),
+        ("2 × 10^3 metres", "2 km"),
+        ("between two and four days", "2~4일"),
+        ("이틀에서 나흘", "2–4 days"),
+        ("세 번", "3회"),
+        ("twice a week", "주 2회"),
+        ("5 teaspoons", "25ml"),
+        ("250마이크로그램", "0.25mg"),
+        ("수요일", "Wednesday"),
+    ],
+)
+def test_more_formats_normalise_to_the_same_value(a, b):
+    assert same_value(one(a), one(b)) and same_value(one(b), one(a))
+    assert same_value(one("토요일"), one("주말")) and same_value(one("Sunday"), one("weekends"))  # a day within a span of days
+
+
+@pytest.mark.parametrize("a, b", [("두 시간 반", "2시간 20분"), ("5 teaspoons", "5ml"), ("화요일", "Wednesday"), ("월요일", "주말"), ("세 번", "3알")])
+def test_more_formats_keep_different_values_apart(a, b):
+    assert not same_value(one(a), one(b))
+
+
+def test_rates_over_periods_convert():
+    monthly, yearly = one("월 12만 원"), extract_values("1년에 144만 원을 낸다")[-1]
+    assert (monthly.per, yearly.per) == ("month", "year") and same_value(yearly, monthly) and same_value(monthly, yearly)
+    assert same_value(extract_values("2 days of leave per month")[0], extract_values("24 days of leave a year")[0])
+    assert not same_value(extract_values("1년에 120만 원을 낸다")[-1], monthly)
+
+
+def test_approximate_values_match_within_their_written_precision():
+    assert one("약 3만 명").approx and written_precision(one("약 3만 명")) == 5000
+    assert same_value(one("약 3만 명"), one("29,800명")) and not same_value(one("3만 명"), one("29,800명"))
+    assert same_value(one("about 67%"), one("two thirds")) and not same_value(one("about 60%"), one("two thirds"))
+    assert not same_value(one("약 16일"), one("15일"))
+
+
+def test_ranges_and_dates_in_ranges():
+    assert (one("9세부터 13세까지").low, one("9세부터 13세까지").high) == (9.0, 13.0)
+    assert [v.date for v in extract_values("The fair runs from 12 to 14 May 2026.")] == [(2026, 5, 12), (2026, 5, 14)]
+    assert [v.date for v in extract_values("접수는 2026년 5월 12일부터 5월 14일까지다.")] == [(2026, 5, 12), (2026, 5, 14)]
+    assert check_claim("접수 기간은 2026.5.12~2026.5.14입니다.", "접수는 2026년 5월 12일부터 5월 14일까지다.").ok
+    assert check_claim("Applications are open from 2026-05-12 to 2026-05-14.", "Applications open 12 to 14 May 2026.").ok
+    assert check_claim("Shipping takes between two and four days.", "Shipping takes 2–4 days.").ok
+
+
+def test_bounds_and_offsets_are_different_qualifiers():
+    assert one("30일 이상").qualifier == "up" and one("30일 전").qualifier == "before" and one("aged 8 and over").qualifier == "up"
+    assert check_claim("해지하려면 최소 14일 앞서 알려야 합니다.", "해지는 만료일 14일 전까지 통보해야 한다.").ok
+    assert check_claim("이 약은 식사 30분 후에 먹습니다.", "이 약은 식사 30분 전에 복용한다.").kind == "direction"
+    assert check_claim("지원 대상은 소득이 150%를 초과하는 가구입니다.", "지원 대상은 소득이 150% 이하인 가구다.").kind == "direction"
+    assert check_claim("The ride is for children under 8.", "The ride is open to children aged 8 and over.").kind == "direction"
+
+
+def test_negation_counts_lexical_negatives_and_negated_bounds():
+    assert polarity_negations("수수료는 제외된다.") == polarity_negations("수수료는 포함되지 않는다.") == 1
+    assert polarity_negations("이 자료는 미공개 상태다.") == 1 and polarity_negations("주차는 무료다.") == 1
+    assert polarity_negations("무료 회원은 쓸 수 있다.") == 0  # 무료 names a kind of member here
+    assert polarity_negations("세 학기를 넘을 수 없다.") == 0 and polarity_negations("Bags must not exceed 7 kg.") == 0
+    assert polarity_negations("Entry is free for members.") == 1 and polarity_negations("The fare includes free seat selection.") == 0
+    assert polarity_negations("Transfers are fee-free.") == 1 and polarity_negations("The deposit is kept rather than returned.") == 1
+
+
+def test_negation_paraphrases_and_flips():
+    assert check_claim("수수료는 포함되지 않습니다.", "이 요금에서 수수료는 제외된다.").ok
+    assert check_claim("수수료도 포함됩니다.", "이 요금에서 수수료는 제외된다.").kind == "negation"
+    assert check_claim("도서관에서는 먹거나 마실 수 없습니다.", "도서관 안에서는 음식물 섭취가 금지되어 있다.").ok
+    assert check_claim("Members do not pay for parking.", "Parking is free for members.").ok
+    assert check_claim("Members pay for parking.", "Parking is free for members.").kind == "negation"
+    assert check_claim("Transfers incur a fee.", "Transfers are fee-free.").kind == "negation"
+    assert check_claim("이 강의는 세 학기를 넘겨 들을 수 없습니다.", "이 강의는 최대 세 학기까지 들을 수 있다.").ok
+
+
+def test_direction_axes():
+    assert directions("요금이 5% 인상됐다.") == {"amount": {1}} and directions("The price was cut by 5%.") == {"amount": {-1}}
+    assert direction_conflict("전셋값은 하락세를 이어갔다", "전셋값은 5주 연속 상승했다") in (("하락", "상승"), ("하락세", "상승"))
+    assert direction_conflict("The train runs faster now.", "The train runs slower now.") == ("faster", "slower")
+    assert direction_conflict("Check in no earlier than 60 minutes before departure.", "Check in no later than 60 minutes before departure.")
+    # different axes never conflict: "faster" and "shorter" say the same
+    assert direction_conflict("The new route is faster.", "The trip on the new route is shorter.") is None
+    assert check_claim("새 모델은 기존보다 충전에 10분 더 걸립니다.", "새 모델은 기존보다 충전 시간이 10분 짧다.").kind == "direction"
+
+
+def test_attribute_swaps_use_heads_carried_over_and_lists_are_not_swaps():
+    assert check_claim("The Bronze plan gives 4% back.", "The Bronze plan has a $40 fee, and a 2% rate; the Gold plan has a $90 fee, and a 4% rate.").kind == "value"
+    assert check_claim("Researchers get a $3,000 travel budget.", "Researchers get a $2,000 travel budget, while directors get $3,000.").kind == "value"
+    assert check_claim("C약은 하루에 한 번 먹는다.", "D약은 1일 1회, C약은 1일 2회 복용한다.").kind == "value"
+    assert check_claim("부산행 버스 중 하나는 오전 9시에 출발한다.", "부산행 버스는 오전 8시, 9시, 10시 30분에 출발한다.").ok
+    assert check_claim("There is a ferry to Jeju at 16:20.", "Ferries to Jeju leave daily at 09:00 and 16:20.").ok
+    assert check_claim("The bread uses three eggs.", "The bread needs 300 g of flour, 3 eggs and 200 ml of milk.").ok
+
+
+def test_values_derived_in_summaries():
+    assert check_claim("The bus reaches Oxford at 11:50.", "The bus leaves London at 10:05. The ride to Oxford takes 1 hour 45 minutes.").ok
+    assert check_claim("The bus reaches Oxford at 12:50.", "The bus leaves London at 10:05. The ride to Oxford takes 1 hour 45 minutes.").kind == "value"
+    assert check_claim("가방과 우산을 합치면 2.1kg이다.", "이 가방의 무게는 1.8kg이다. 우산의 무게는 300g이다.").ok
+    assert not check_claim("가방은 2.1kg이다.", "이 가방의 무게는 1.8kg이다. 우산의 무게는 300g이다.").ok  # no total cue
+    assert check_claim("Staff with ten years of service get 30 days of leave.", "New hires get 25 days of leave. After ten years of service this rises by 5 days.").ok
+    assert check_claim("She became director in 2021, four years after joining.", "She joined the firm in 2017 and later became director.").ok
+    assert check_claim("직원의 5분의 1이 야간 근무를 한다.", "직원 500명 가운데 100명이 야간 근무를 한다.").ok
+    clause = analyse("두 건물을 합치면 1,500명이 일한다.").clauses[0]
+    assert derived_value(clause.values[-1], clause, analyse("본관에는 900명이 일한다. 별관에는 600명이 일한다."))
+
+
+def test_names_institutions_and_transliteration():
+    assert check_claim("신청서는 총무팀에 내야 한다.", "신청서는 학사지원팀에 제출한다.").kind == "entity"
+    assert check_claim("The ferry from Busan to Jeju leaves at 9 p.m.", "부산발 제주행 여객선은 오후 9시에 출발한다.").ok
+    assert check_claim("The museum was designed by the architect Lee Min-ho.", "이 박물관은 건축가 박정훈이 설계했다.").kind == "entity"
+    assert transliterated_in("Tokyo", "도쿄행 항공편") and transliterated_in("Japan", "일본 정부") and not transliterated_in("Osaka", "도쿄행 항공편")
+
+
+def test_clause_splitting_keeps_quantities_together():
+    assert split_clauses("The record was 2 hours, 1 minute and 9 seconds.") == ["The record was 2 hours, 1 minute and 9 seconds."]
+    assert split_clauses("Delivery takes between three and five days.") == ["Delivery takes between three and five days."]
+    assert split_clauses("전시실에서는 먹거나 마실 수 없다.") == ["전시실에서는 먹거나 마실 수 없다."]
