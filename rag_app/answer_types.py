@@ -58,13 +58,22 @@ _SENTENCE_PATTERNS: dict[str, re.Pattern] = {
 _ALSO_ANSWERS = {"date": ("time", "duration"), "time": (), "duration": ("date",), "count": ("money", "percent", "duration")}
 
 
+# A question that restates a quantity ("2주 동안 빌려도 돼?") wants the rule on that kind of value.
+_RESTATED = ("duration", "money", "percent", "time", "date")
+
+
 def question_type(question: str) -> str | None:
     """The answer type a question asks for: percent, time, duration, date, money, count, place,
-    person; None for open questions (how, why, what is...)."""
+    person; None for open questions (how, why, what is...).
+
+        >>> question_type("회사 노트북 2주 동안 들고 나가도 돼?")
+        'duration'
+    """
     for name, pattern in _QUESTION_PATTERNS:
         if pattern.search(question):
             return name
-    return None
+    restated = sentence_types(question)
+    return next((name for name in _RESTATED if name in restated), None)
 
 
 def sentence_types(text: str) -> set[str]:
