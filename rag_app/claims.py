@@ -600,7 +600,49 @@ def _qualifier_conflict(value: Value, equal: list[Value]) -> tuple[str, str] | N
     return None
 
 
+# Titles after a person's name: "마리아 린 박사", "존 스미스 교수".
+_KO_TITLES = frozenset("박사 교수 씨 님 대표 회장 사장 감독 선수 의원 장관 기자 연구원 작가 시장 총리 대통령 위원장 이사 부장 팀장".split())
+# First consonants of a transliteration that Latin spellings share (Hangul skeleton -> Latin skeleton).
+_CONSONANT_CLASS = str.maketrans("kgqcdtsjzbpfvlr", "kkkkttttjppppll")
+
+
+_EN_TITLES = frozenset("dr mr mrs ms miss prof professor sir madam president minister director coach captain chairman".split())
+
+
+def _foreign_names(text: str) -> list[str]:
+    """Transliterated foreign person names in a Korean sentence: a proper noun and the short nouns
+    after it up to a title ("마리아 린 박사" -> "마리아 린")."""
+    tokens = [t for t in _tokens(text) if t.tag.startswith("NN")]
+    names = []
+    for i, token in enumerate(tokens):
+        if token.tag != "NNP":
+            continue
+        parts, j = [token.form], i + 1
+        while j < len(tokens) and tokens[j].form not in _KO_TITLES and (tokens[j].tag == "NNP" or tokens[j].tag == "NNG" and len(tokens[j].form) <= 2) and j - i <= 2:
+            parts.append(tokens[j].form)
+            j += 1
+        if j < len(tokens) and tokens[j].form in _KO_TITLES and j == i + len(parts):
+            names.append(" ".join(parts))
+    return names
+
+
+def hangul_name_in(name: str, evidence: str) -> bool:
+    """Whether each part of a transliterated name starts like some capitalised word of Latin-script
+    evidence ("마리아 린" against "Dr. Maria Lin": yes; against "Dr. Maria Chen": no, 린 is no Chen).
+
+        >>> hangul_name_in("마리아 린", "The award went to Dr. Maria Lin."), hangul_name_in("마리아 린", "The award went to Dr. Maria Chen.")
+        (True, False)
+    """
+    names = [w for entity in entities_in(evidence) for w in re.findall(r"[A-Z][a-zA-Z]+", entity) if w.lower() not in _EN_TITLES]
+    starts = {_latin_skeleton(w)[:1].translate(_CONSONANT_CLASS) for w in names}
+    return all(_hangul_skeleton(part)[:1].translate(_CONSONANT_CLASS) in starts for part in name.split())
+
+
 def _check_entities(clause: Clause, evidence: Analysis, korean: bool, crossing: bool) -> ClaimCheck:
+    if crossing and korean:
+        for name in _foreign_names(clause.text):
+            if entities_in(evidence.text) and not hangul_name_in(name, evidence.text):
+                return _fail("entity", korean, name)
     for entity in entities_in(clause.text, korean_names=not crossing):
         if crossing and _HANGUL.search(entity):
             continue  # a Korean name cannot be looked up in English evidence
@@ -634,6 +676,8 @@ def _entity_swap(entity: str, clause: Clause, evidence: Analysis) -> Clause | No
     best = max(evidence.clauses, key=share)
     if best in holding or not holding or share(best) < ENTITY_SWAP_SHARE:
         return None  # the claim must restate that clause; a looser match is a summary joining several
+    if clause.values and not any(same_value(v, w) for v in clause.values for w in best.values):
+        return None  # its values are not that clause's (the value check found them elsewhere or derived them)
     # The clause must itself name someone else (another entity in the same role).
     if not [e for e in entities_in(best.text) if not entity_in_evidence(e, entity)]:
         return None

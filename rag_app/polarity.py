@@ -74,7 +74,7 @@ _NEGATIVE_IDIOMS = re.compile(
 # clause gets the bound's direction instead.
 _EN_NEGATED_BOUND = re.compile(
     r"\b(?:(?:must|may|can|should|will|does|do|did|shall)\s+not|cannot|can't|mustn't|won't|doesn't|don't|not|no)\s+"
-    r"(?:be\s+)?(?:exceed\w*|(?:any\s+)?(?:more|less|fewer|longer|shorter|later|earlier|higher|lower|greater|larger|smaller|sooner)\s+than|go\s+(?:over|above|beyond|below|under))",
+    r"(?:be\s+|(?!be\b|than\b)[a-z]+\s+(?=(?:any\s+)?(?:more|less|fewer|longer|later|higher|lower|greater)\s+than))?(?:exceed\w*|(?:any\s+)?(?:more|less|fewer|longer|shorter|later|earlier|higher|lower|greater|larger|smaller|sooner)\s+than|go\s+(?:over|above|beyond|below|under))",
     re.IGNORECASE,
 )
 _KO_BOUND_VERBS = frozenset("넘 넘기 초과 지나 넘어서".split())
@@ -115,7 +115,8 @@ def negation_count(text: str) -> int:
                 count += 1
             elif base == "XPN" and token.form in _KO_NEGATIVE_PREFIXES and following is not None and following.tag.startswith(("NNG", "XR")):
                 count += 1
-            elif token.form in _KO_NEGATIVE_NOUNS and base in ("NNG", "XR", "VV") and not _modifies_noun(tokens, i):
+            elif token.form in _KO_NEGATIVE_NOUNS and base in ("NNG", "XR", "VV", "VA") and (token.form == "대신" or not _modifies_noun(tokens, i)):
+                # "엘리베이터 대신 계단으로" = not the lift (대신 before a noun still negates); "드물다" (VA) = rarely
                 count += 1
     return count
 
@@ -139,13 +140,13 @@ _AXES: dict[str, tuple[str, str]] = {
     "amount": (
         "늘 늘어나 늘리 증가 상승 상승세 오르 올리 인상 확대 증대 급증 급등 많 높 높이 상향 성장 "
         "increase increased increases increasing rise rises rose risen rising grow grows grew grown growing growth gain gains gained "
-        "raise raised raises higher more greater larger bigger up surge surged climb climbed jump jumped boost boosted expand expanded",
+        "raise raised raises higher more more_than greater larger bigger up surge surged climb climbed jump jumped boost boosted expand expanded",
         "줄 줄어들 줄이 감소 하락 하락세 내리 내려가 떨어지 인하 축소 급감 급락 적 낮 낮추 하향 "
         "decrease decreased decreases decreasing fall falls fell fallen falling decline declined declines drop dropped drops "
-        "shrink shrank shrunk lower less fewer smaller down reduce reduced reduces cut cuts plunge plunged slump slumped dim dims dimmed",
+        "shrink shrank shrunk lower less less_than fewer fewer_than smaller down reduce reduced reduces cut cuts plunge plunged slump slumped dim dims dimmed",
     ),
-    "bound": ("이상 초과 넘 최소 at_least over above exceed exceeds exceeding exceeded minimum_of or_more and_over and_above or_older no_earlier_than no_less_than no_fewer_than",
-              "이하 미만 이내 최대 at_most under below within up_to or_less or_fewer and_under or_younger no_later_than no_more_than not_exceed"),
+    "bound": ("이상 초과 넘 최소 at_least over above exceed exceeds exceeding exceeded minimum_of or_more and_over and_above or_older no_earlier_than no_less_than no_fewer_than more_than greater_than",
+              "이하 미만 이내 최대 at_most under below within up_to or_less or_fewer and_under or_younger no_later_than no_more_than not_exceed less_than fewer_than"),
     "time": ("후 뒤 이후 나중 다음 늦 after later afterwards following subsequently postpone postponed delay delayed 연기 미루 늦추",
              "전 이전 앞 먼저 미리 사전 before earlier prior previously beforehand advance advanced 앞당기 앞서"),
     "speed": ("빠르 빨리 fast faster fastest quick quicker quickly speed_up", "느리 천천히 slow slower slowest slowly slow_down"),
@@ -186,17 +187,17 @@ def directions(text: str) -> dict[str, set[int]]:
             found.setdefault(axis, set()).add(sign)
 
     lowered = text.lower()
-    for phrase in _EN_PHRASES:
-        if re.search(rf"\b{re.escape(phrase)}\b", lowered):
-            add(phrase)
-            lowered = re.sub(rf"\b{re.escape(phrase)}\b", " ", lowered)
-    for span in reversed(_en_negated_bounds(lowered)):  # "must not exceed" = at most
+    for span in reversed(_en_negated_bounds(lowered)):  # "must not exceed" = at most (before "more than" is read)
         phrase = lowered[span[0] : span[1]]
         if "exceed" in phrase or re.search(r"more|longer|later|higher|greater|larger|over|above|beyond", phrase):
             found.setdefault("bound", set()).add(-1)
         else:
             found.setdefault("bound", set()).add(1)
         lowered = lowered[: span[0]] + " " + lowered[span[1] :]
+    for phrase in _EN_PHRASES:
+        if re.search(rf"\b{re.escape(phrase)}\b", lowered):
+            add(phrase)
+            lowered = re.sub(rf"\b{re.escape(phrase)}\b", " ", lowered)
     for word in re.findall(r"[a-z]+", lowered):
         add(word)
     if _HANGUL.search(text):

@@ -223,7 +223,7 @@ _BEFORE = frozenset(["이전", "전", "앞서", "ago", "earlier", "before"])
 
 
 _PER_BEFORE = re.compile(
-    r"(?<![가-힣])(?:(매월|월간|월|매년|연간|연|매일|하루|일|매주|주|시간당)|(1년|한 해|1개월|한 달|1달|하루|1일|일주일|1주일|한 주|1주|1시간|한 시간)\s?(?:에|마다|당|기준))\s?(?:[가-힣]+\s)?$")
+    r"(?<![가-힣])(?:(1년|한 해|1개월|한 달|1달|하루|1일|일주일|1주일|한 주|1주|1시간|한 시간)\s?(?:에|마다|당|기준)|(매월|월간|월|매년|연간|연|매일|하루|일|매주|주|시간당)(?![가-힣]))\s?(?:[가-힣]+\s)?$")
 _PER_AFTER = re.compile(
     r"^(?:\s?[a-z]+){0,3}?\s?(?:/\s?(월|년|일|주|시간|month|year|day|week|hour|mo|yr|h)\b|(?:per|a|an|each|every)\s(month|year|day|week|hour)\b|(monthly|annually|yearly|daily|weekly|hourly)\b)",
     re.IGNORECASE)

@@ -278,3 +278,63 @@ def test_clause_splitting_keeps_quantities_together():
     assert split_clauses("The record was 2 hours, 1 minute and 9 seconds.") == ["The record was 2 hours, 1 minute and 9 seconds."]
     assert split_clauses("Delivery takes between three and five days.") == ["Delivery takes between three and five days."]
     assert split_clauses("전시실에서는 먹거나 마실 수 없다.") == ["전시실에서는 먹거나 마실 수 없다."]
+
+
+# ---- vetoes made stricter (faithful rewrites no longer flagged; the hallucination still caught) ----
+
+@pytest.mark.parametrize(
+    "claim, evidence, ok",
+    [
+        # 드물다 (rarely) is a negation like 거의 ...지 않다
+        ("이 마을은 여름에 비가 드뭅니다.", "이 마을은 여름에 비가 거의 오지 않는다.", True),
+        ("이 마을은 여름에 비가 자주 옵니다.", "이 마을은 여름에 비가 거의 오지 않는다.", False),
+        # "A 대신 B" says "not A" even before a noun
+        ("정전이 되면 엘리베이터 대신 계단으로 내려가야 합니다.", "정전이 되면 엘리베이터를 타지 않는다.", True),
+        ("정전이 되면 엘리베이터로 내려가야 합니다.", "정전이 되면 엘리베이터를 타지 않는다.", False),
+        # "do not <verb> more than N" is a bound (at most N), not a negation
+        ("The maximum daily intake is four cups.", "Do not drink more than four cups a day.", True),
+        ("You may drink more than four cups a day.", "Do not drink more than four cups a day.", False),
+    ],
+)
+def test_negation_veto_reads_rarely_instead_of_and_negated_bounds(claim, evidence, ok):
+    verdict = check_claim(claim, evidence)
+    assert verdict.ok is ok, verdict
+    if not ok:
+        assert verdict.kind in ("negation", "direction")
+    assert polarity_negations("비가 드뭅니다.") == 1 and polarity_negations("Do not drink more than four cups.") == 0
+    assert directions("Do not drink more than four cups.") == {"bound": {-1}}
+
+
+def test_entity_swap_veto_needs_the_other_clauses_values():
+    # The value is derived from a change stated of the other entity: a summary, not a swap.
+    assert check_claim("C카드의 적립률은 2.5%입니다.", "B카드의 적립률은 2%다. C카드는 이보다 0.5%포인트 높다.").ok
+    assert check_claim("The Pro tier gives 200 GB of storage.", "The Lite tier gives 100 GB of storage. The Pro tier doubles that.").ok
+    # Restating the other entity's clause with its value is still a swap.
+    swap = check_claim("C카드의 적립률은 2%입니다.", "B카드의 적립률은 2%다. C카드의 적립률은 1%다.")
+    assert not swap.ok and swap.kind == "value"
+
+
+def test_transliterated_person_names_across_languages():
+    from rag_app.claims import hangul_name_in
+
+    assert hangul_name_in("마리아 린", "The prize went to Dr. Maria Lin.")
+    assert not hangul_name_in("마리아 린", "The prize went to Dr. Maria Chen.")
+    assert check_claim("이 상은 존 스미스 교수에게 돌아갔다.", "The prize went to Professor John Smith.").ok
+    wrong = check_claim("이 상은 존 브라운 교수에게 돌아갔다.", "The prize went to Professor John Smith.")
+    assert not wrong.ok and wrong.kind == "entity" and "존 브라운" in wrong.reason
+
+
+@pytest.mark.parametrize(
+    "text, period",
+    [("일주일에 세 번 운동한다.", "week"), ("주 3회 운동한다.", "week"), ("하루에 2번 먹는다.", "day"), ("연 4%의 이율", "year")],
+)
+def test_rate_periods_read_the_whole_period_word(text, period):
+    assert [v.per for v in extract_values(text) if v.dimension in ("count", "percent")] == [period]
+    # "연장전까지 2대 2": 연 of 연장 is no "per year"
+    assert all(v.per == "" for v in extract_values("연장전까지 2대 2로 비겼다."))
+
+
+def test_weekly_counts_match_across_wordings():
+    assert check_claim("직원의 30%가 일주일에 두 번 이상 재택근무를 원했다.", "직원의 30%가 주 2회 이상 재택근무를 원했다.").ok
+    changed = check_claim("직원의 30%가 일주일에 세 번 이상 재택근무를 원했다.", "직원의 30%가 주 2회 이상 재택근무를 원했다.")
+    assert not changed.ok and changed.kind == "value"

@@ -315,3 +315,45 @@ def test_embedding_judge_rescales_cosines_and_embeds_each_passage_once():
     assert cosines == pytest.approx(expected)
     assert judge.score(pairs) == pytest.approx([min(max((c - 0.5) / 0.5, 0.0), 1.0) for c in expected])
     assert embedder.documents == 2  # two distinct passages, embedded once across three calls
+
+
+# ---- added clause and the cross-lingual e5 cut ---------------------------------------------------------
+def test_added_clause_veto_only_when_the_evidence_is_used_up():
+    from rag_app.support import added_clause
+
+    # The evidence says more than the claim's shared words cover: the new-worded clause may restate it.
+    assert added_clause("Up on high ground, the kettle boils sooner, and tea brews weaker.", "Water boils at a lower temperature at altitude.").ok
+    assert added_clause("반죽을 냉장 보관하면서 밤새 숙성해 주세요.", "반죽은 냉장고에서 하룻밤 숙성시킨다.").ok
+    # A clause added to a restated sentence is still vetoed, with the clause as the reason.
+    ko = added_clause("보고서는 금요일까지 팀장에게 내야 하며, 이메일로도 보낼 수 있습니다.", "보고서는 금요일까지 팀장에게 내야 한다.")
+    assert not ko.ok and ko.kind == "added_clause" and "이메일로도" in ko.reason
+    en = added_clause("The app syncs your notes, and it also backs them up every night.", "The app syncs your notes.")
+    assert not en.ok and en.reason.startswith("not in evidence: it also backs them up")
+
+
+class _FixedCosineEmbedder:
+    """Unit vectors whose dot product is a set cosine for every (query, passage)."""
+
+    def __init__(self, cosine: float):
+        self.cosine = cosine
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.array([1.0, 0.0])
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.array([[self.cosine, np.sqrt(1 - self.cosine**2)]] * len(texts))
+
+
+def test_cross_lingual_pairs_get_a_lower_cosine_cut():
+    from rag_app.support import E5_COSINE_CEILING, E5_COSINE_FLOOR, E5_CROSS_LINGUAL_SHIFT
+
+    cut = E5_COSINE_FLOOR + 0.5 * (E5_COSINE_CEILING - E5_COSINE_FLOOR)
+    assert cut - E5_CROSS_LINGUAL_SHIFT < 0.815 < cut
+    judge = StructuredJudge(embedding=EmbeddingJudge(_FixedCosineEmbedder(0.815)))
+    cross, same = judge.judge([("할인 티켓은 환불되지 않습니다.", "Refunds are not given for discounted tickets."),
+                               ("Discounted seats cannot be paid back.", "Refunds are not given for discounted tickets.")])
+    assert cross.score >= judge.threshold and cross.reason is None
+    assert same.score < judge.threshold and same.reason == "not stated in the evidence"
+    # A changed value across languages is still vetoed whatever the cosine.
+    vetoed = judge.judge([("할인 티켓은 30일 안에 환불됩니다.", "Discounted tickets are refunded within 7 days.")])[0]
+    assert vetoed.score == 0.0 and "30일" in vetoed.reason
