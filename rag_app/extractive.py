@@ -185,7 +185,7 @@ class ExtractiveAnswerer:
         embedder=None,
         weights: Weights = DEFAULT_WEIGHTS,
         abstention: Abstention = DEFAULT_ABSTENTION,
-        semantic_candidates: int = 8,
+        semantic_candidates: int = 8,  # 24 held the gold 0.006 more often on dev, at twice the latency
     ):
         self.terms = terms
         self.idf = idf
