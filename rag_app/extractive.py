@@ -116,7 +116,7 @@ class Abstention:
     def threshold_for(self, question: str) -> float:
         return self.threshold if HANGUL.search(question) else self.threshold_no_hangul
 
-    def log_odds(self, features: dict[str, float]) -> float:
+    def confidence(self, features: dict[str, float]) -> float:
         return self.intercept + sum(getattr(self, name) * value for name, value in features.items())
 
 
@@ -154,12 +154,12 @@ class Candidate:
 @dataclass
 class Decision:
     """The scored candidates (best first), those an answer would quote, the abstention model's
-    features and log-odds, and whether to answer."""
+    features and its confidence score, and whether to answer."""
 
     candidates: list[Candidate]
     chosen: list[Candidate]
     features: dict[str, float] = field(default_factory=dict)
-    log_odds: float = 0.0
+    confidence: float = 0.0
     answers: bool = False
 
 
@@ -229,8 +229,8 @@ class ExtractiveAnswerer:
                 continue  # overlapping chunks repeat sentences
             chosen.append(candidate)
         features = self._answerability(asked, chunks, scored)
-        log_odds = self.abstention.log_odds(features)
-        return Decision(scored, chosen, features, log_odds, log_odds >= self.abstention.threshold_for(question))
+        confidence = self.abstention.confidence(features)
+        return Decision(scored, chosen, features, confidence, confidence >= self.abstention.threshold_for(question))
 
     def _question_terms(self, question: str) -> set[str]:
         """The question's content terms that the collection contains at all."""

@@ -124,8 +124,8 @@ def test_decision_features_are_explainable(office_app):
     assert decision.features["type"] == 1.0  # the best sentence holds a time
     assert decision.answers is True
     # The shipped rule: the best question-sentence e5 cosine against the Korean threshold.
-    assert decision.log_odds == pytest.approx(decision.features["top_cosine"])
-    assert decision.log_odds >= answerer.abstention.threshold_for(question) == answerer.abstention.threshold
+    assert decision.confidence == pytest.approx(decision.features["top_cosine"])
+    assert decision.confidence >= answerer.abstention.threshold_for(question) == answerer.abstention.threshold
 
 
 def _chunk(text: str, rank: int = 0, **metadata) -> RetrievedChunk:
