@@ -41,7 +41,7 @@ from eval.datasets import read_beir_json, read_squad, sample  # noqa: E402
 from indexes.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE  # noqa: E402
 from rag_app.app import RagApp  # noqa: E402
 from rag_app.answer import HANGUL  # noqa: E402
-from rag_app.extractive import DEFAULT_WEIGHTS, ExtractiveAnswerer, Weights  # noqa: E402
+from rag_app.extractive import DEFAULT_WEIGHTS, ExtractiveAnswerer, Weights, choose, rescale  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 NATURAL = ROOT / "bench" / "data" / "natural_questions.jsonl"
@@ -282,17 +282,9 @@ def _holds_under(weights: Weights, scored: list[tuple[Case, list]]) -> float:
     hits = 0
     for case, candidates in scored:
         for c in candidates:
-            c.semantic = float(np.clip((c.cosine - weights.semantic_floor) / (weights.semantic_ceiling - weights.semantic_floor), 0, 1))
+            c.semantic = rescale(c.cosine, weights.semantic_floor, weights.semantic_ceiling)
             c.score = c.full_score(weights)
-        ordered = sorted(candidates, key=lambda c: -c.score)
-        best = ordered[0]
-        chosen = [best]
-        for c in ordered[1:]:
-            if len(chosen) == 3 or c.score < weights.relative * best.score:
-                break
-            if c.outdated and not best.outdated:
-                continue
-            chosen.append(c)
+        chosen = choose(sorted(candidates, key=lambda c: -c.score), weights)
         hits += holds_gold(case, " ".join(c.text for c in chosen))
     return hits / max(len(scored), 1)
 

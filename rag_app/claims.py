@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag_app.polarity import RESTRICTIVE, antonym_conflict, direction_conflict, directions_in, negation_count
+from rag_app.polarity import RESTRICTIVE, antonym_conflict, direction_conflict, directions_in, kiwi_tokens, negation_count
 from rag_app.values import (  # noqa: I001
     _near,  # noqa: F401  (parse_number, UNITS: public names used through this module)
     ENTITY_CODE,
@@ -63,12 +63,6 @@ def is_korean(text: str) -> bool:
     return hangul > latin
 
 
-def _tokens(text: str):
-    from indexes.morphemes import _get_kiwi
-
-    return _get_kiwi().tokenize(text)
-
-
 # Connective endings after which a new clause starts ("A는 10시에 열고 B는 ...").
 # Not -거나 ("먹거나 마실 수 없다": one negation over both).
 _KO_CLAUSE_ENDINGS = frozenset("고 며 으며 지만 는데 은데 ᆫ데 으나 나 면서 으면서 는바 다가 ᆯ수록 을수록 수록".split())
@@ -88,7 +82,7 @@ def split_clauses(sentence: str) -> list[str]:
     """
     cuts = [m.span() for m in _EN_CLAUSE.finditer(sentence) if not _inside_number(sentence, m.start())]
     if _HANGUL.search(sentence):
-        for token in _tokens(sentence):
+        for token in kiwi_tokens(sentence):
             end = token.start + token.len
             if token.tag == "EC" and token.form in _KO_CLAUSE_ENDINGS and end < len(sentence) and sentence[end] in " ,":
                 cuts.append((end, end))
@@ -156,7 +150,7 @@ def entities_in(text: str, korean_names: bool = True) -> list[str]:
         if words and words.lower() not in _EN_STOP and words.lower() not in _CALENDAR_WORDS:
             found.append(words)
     if _HANGUL.search(text):
-        tokens = _tokens(masked)
+        tokens = kiwi_tokens(masked)
         for i, token in enumerate(tokens):
             if token.tag == "SL" and i + 1 < len(tokens) and tokens[i + 1].start == token.start + token.len and tokens[i + 1].tag.startswith("NN"):
                 found.append(token.form + tokens[i + 1].form)  # "D홀", "A동"
@@ -341,7 +335,7 @@ def _heads(text: str) -> list[tuple[int, str]]:
     heads += [(m.start(), m.group(1)) for m in re.finditer(r"(?<![\w-])([A-Z][a-zA-Z]+(?:[ -](?:[A-Z][a-zA-Z]*|\d+\b))*)", text)
               if m.group(1).lower() not in _EN_STOP]
     if _HANGUL.search(text):
-        tokens = _tokens(text)
+        tokens = kiwi_tokens(text)
         heads += [(t.start, t.form) for t in tokens if t.tag in ("NNP",)]
         heads += [(start, name) for start, name in _latin_compounds(tokens)]  # "B캡슐", "A정"
     return sorted(heads)
@@ -612,7 +606,7 @@ _EN_TITLES = frozenset("dr mr mrs ms miss prof professor sir madam president min
 def _foreign_names(text: str) -> list[str]:
     """Transliterated foreign person names in a Korean sentence: a proper noun and the short nouns
     after it up to a title ("마리아 린 박사" -> "마리아 린")."""
-    tokens = [t for t in _tokens(text) if t.tag.startswith("NN")]
+    tokens = [t for t in kiwi_tokens(text) if t.tag.startswith("NN")]
     names = []
     for i, token in enumerate(tokens):
         if token.tag != "NNP":

@@ -138,7 +138,6 @@ class Candidate:
     rank: float
     outdated: bool
     previous: str | None = None  # the sentence before it in its chunk, if any
-    record: bool = False  # a table row ("header: value" lines)
     semantic: float | None = None  # the e5 cosine rescaled to [0, 1]
     cosine: float | None = None  # the raw e5 cosine
     score: float = 0.0
@@ -218,16 +217,7 @@ class ExtractiveAnswerer:
         scored = self.score_candidates(question, chunks, question_terms)
         if not scored:
             return Decision([], [], {}, float("-inf"), False)
-        best = scored[0]
-        chosen = [best]
-        for candidate in scored[1:]:
-            if len(chosen) == MAX_SENTENCES or candidate.score < self.weights.relative * best.score:
-                break
-            if candidate.outdated and not best.outdated:
-                continue  # a superseded value never joins the current one
-            if any(_overlaps(candidate.text, c.text) for c in chosen):
-                continue  # overlapping chunks repeat sentences
-            chosen.append(candidate)
+        chosen = choose(scored, self.weights)
         features = self._answerability(asked, chunks, scored)
         confidence = self.abstention.confidence(features)
         return Decision(scored, chosen, features, confidence, confidence >= self.abstention.threshold_for(question))
@@ -370,7 +360,6 @@ class ExtractiveAnswerer:
             type=value_types[asked] if len(quoted) > 1 else type_match(wanted, text),
             rank=rank_prior,
             outdated=bool(OUTDATED_MARKERS.search(chunk.text)),
-            record=True,
         )
 
     def _cosines(self, question: str, texts: list[str]) -> list[float]:
@@ -408,6 +397,22 @@ class ExtractiveAnswerer:
         return Answer(
             question=question, answer=" ".join(parts), abstained=False, citations=citations, chunks=chunks, sentences=sentences
         )
+
+
+def choose(scored: list[Candidate], weights: Weights) -> list[Candidate]:
+    """What an answer quotes from scored candidates (best first): the best, and up to two more
+    that score within `weights.relative` of it, never a superseded one beside a current best."""
+    best = scored[0]
+    chosen = [best]
+    for candidate in scored[1:]:
+        if len(chosen) == MAX_SENTENCES or candidate.score < weights.relative * best.score:
+            break
+        if candidate.outdated and not best.outdated:
+            continue  # a superseded value never joins the current one
+        if any(_overlaps(candidate.text, c.text) for c in chosen):
+            continue  # overlapping chunks repeat sentences
+        chosen.append(candidate)
+    return chosen
 
 
 class Vocabulary:

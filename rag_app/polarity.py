@@ -38,7 +38,8 @@ from functools import lru_cache
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-def _tokens(text: str):
+def kiwi_tokens(text: str):
+    """Kiwi's tokens (form, tag) of `text`, from the process's one analyser (indexes.morphemes)."""
     from indexes.morphemes import _get_kiwi
 
     return _get_kiwi().tokenize(text)
@@ -102,7 +103,7 @@ def negation_count(text: str) -> int:
     bounded = _en_negated_bounds(text)
     count = sum(1 for m in _EN_NEGATION.finditer(text) if not any(a <= m.start() < b for a, b in bounded))
     if _HANGUL.search(text):
-        tokens = _tokens(text)
+        tokens = kiwi_tokens(text)
         for i, token in enumerate(tokens):
             base = token.tag.split("-")[0]
             following = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -201,7 +202,7 @@ def directions(text: str) -> dict[str, set[int]]:
     for word in re.findall(r"[a-z]+", lowered):
         add(word)
     if _HANGUL.search(text):
-        tokens = _tokens(text)
+        tokens = kiwi_tokens(text)
         for i, token in enumerate(tokens):
             base = token.tag.split("-")[0]
             if not (base.startswith(("NN", "VV", "VA", "XR", "MAG", "MM"))):
