@@ -26,12 +26,64 @@ SENTENCE_END = re.compile(r"(?<=[.?!。？！…])\s+|(?<=[다요죠까]\.)(?=[^
 _LEVELS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), SENTENCE_END, re.compile(r"\s+"))
 
 
+# Abbreviations whose period ends no sentence: always ("Dr. Kim", "e.g. this"), or when the next
+# word is lower case or a number ("9 a.m. and", but "at 9 a.m. It closes" stays two sentences).
+ALWAYS_JOINS = re.compile(r"(?:^|[\s(])(?:Dr|Mr|Mrs|Ms|Prof|St|Mt|No|Fig|Vol|vs|e\.g|i\.e|cf)\.$", re.IGNORECASE)
+JOINS_BEFORE_LOWER = re.compile(r"(?:^|[\s(\d])(?:a\.m|p\.m|etc|approx|Inc|Ltd|Co|Jr|Sr|U\.S)\.$", re.IGNORECASE)
+# A line that starts a new block: heading, list item, table row, quote.
+BLOCK_START = re.compile(r"\s*(?:[#>*•·|\-–—]|\d{1,3}[.)]\s|[①-⑳]|[가-하][.)]\s)")
+KEY_VALUE_LINE = re.compile(r"[^:：\n]{1,40}[:：]\s")
+ENDS_CLAUSE = re.compile(r"[.?!。？！…:;|]\W*$")
+
+
+def _is_soft_wrap(line: str, following: str) -> bool:
+    """Whether a line break inside a paragraph is only where a PDF page's line ran out: the line
+    ends mid-sentence and the next line continues it, not a heading, item, table row or field."""
+    line, following = line.strip(), following.strip()
+    if not line or not following or ENDS_CLAUSE.search(line) or BLOCK_START.match(following):
+        return False
+    if BLOCK_START.match(line) and len(line) < 40 or KEY_VALUE_LINE.match(line) or KEY_VALUE_LINE.match(following):
+        return False
+    if following[0].islower():
+        return True
+    last_word = line.split()[-1]
+    if re.fullmatch(r"[a-z][a-z'-]*,?|\S*[,\-]", last_word):
+        return len(line) >= 40  # "...by the Lunar Trade Council in" / "Geneva."; a title is short
+    # Korean lines wrap anywhere; a long line without a final ending before a Hangul line.
+    return len(line) >= 30 and "\uac00" <= line[-1] <= "\ud7a3" and "\uac00" <= following[0] <= "\ud7a3"
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a text, split at line breaks and sentence ends, stripped, blanks dropped."""
-    sentences = []
-    for line in re.split(r"\n+", text):
-        sentences.extend(part.strip() for part in SENTENCE_END.split(line))
+    """Sentences of a text, split at sentence ends and at line breaks that end a block (a soft
+    wrap inside a PDF paragraph is joined), stripped, blanks dropped.
+
+        >>> split_sentences("The store opens at 9 a.m. and closes at 6 p.m. Dr. Kim said so.")
+        ['The store opens at 9 a.m. and closes at 6 p.m.', 'Dr. Kim said so.']
+    """
+    lines = [line for line in re.split(r"\n+", text) if line.strip()]
+    paragraphs: list[str] = []
+    for line in lines:
+        if paragraphs and _is_soft_wrap(paragraphs[-1].rsplit("\n", 1)[-1], line):
+            paragraphs[-1] += " " + line.strip()
+        else:
+            paragraphs.append(line)
+    sentences: list[str] = []
+    for paragraph in paragraphs:
+        for part in (p.strip() for p in SENTENCE_END.split(paragraph)):
+            if not part:
+                continue
+            if sentences and sentences[-1] is not None and _joins_next(sentences[-1], part):
+                sentences[-1] += " " + part
+            else:
+                sentences.append(part)
+        sentences.append(None)  # a paragraph end: never join across it
     return [s for s in sentences if s]
+
+
+def _joins_next(sentence: str, following: str) -> bool:
+    if ALWAYS_JOINS.search(sentence):
+        return True
+    return bool(JOINS_BEFORE_LOWER.search(sentence)) and (following[0].islower() or following[0].isdigit())
 
 
 def _pieces(text: str, chunk_size: int, level: int = 0) -> list[str]:

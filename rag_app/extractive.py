@@ -312,7 +312,13 @@ class ExtractiveAnswerer:
         candidates = []
         previous: str | None = None
         for sentence, terms in analysed:
-            usable = len(sentence) >= 8 and not sentence.startswith("#") and not sentence.endswith(("?", "？"))
+            # A heading, a question, or the document's title line (shown with the citation already).
+            usable = (
+                len(sentence) >= 8
+                and not sentence.startswith("#")
+                and not sentence.endswith(("?", "？"))
+                and sentence.casefold() != title.casefold()
+            )
             if usable:
                 candidates.append(
                     Candidate(

@@ -219,12 +219,11 @@ def support_spans(chunk: str, claims: Iterable[str], judge=None) -> list[tuple[i
         claim = claim.strip()
         if not claim:
             continue
-        start = chunk.find(claim)
-        if start < 0 and claim[-1:] in ".。!?":
-            start = chunk.find(claim[:-1])
-            claim = claim[:-1]
-        if start >= 0:
-            spans.append((start, start + len(claim)))
+        span = find_quote(chunk, claim)
+        if span is None and claim[-1:] in ".。!?":
+            span = find_quote(chunk, claim[:-1])
+        if span is not None:
+            spans.append(span)
         else:
             paraphrased.append(claim)
     if paraphrased:
@@ -238,9 +237,9 @@ def support_spans(chunk: str, claims: Iterable[str], judge=None) -> list[tuple[i
                 break
             scores = judge.score([(claim, sentence) for sentence in candidates])
             best = max(range(len(candidates)), key=scores.__getitem__)
-            start = chunk.find(candidates[best])
-            if scores[best] >= HIGHLIGHT_MIN_SUPPORT and start >= 0:
-                spans.append((start, start + len(candidates[best])))
+            span = find_quote(chunk, candidates[best])
+            if scores[best] >= HIGHLIGHT_MIN_SUPPORT and span is not None:
+                spans.append(span)
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -248,6 +247,19 @@ def support_spans(chunk: str, claims: Iterable[str], judge=None) -> list[tuple[i
         else:
             merged.append((start, end))
     return merged
+
+
+def find_quote(chunk: str, quote: str) -> tuple[int, int] | None:
+    """Where `quote` occurs in `chunk`, any run of whitespace matching any other (a sentence that
+    a PDF wrapped over two lines is quoted with a space where the chunk has a line break)."""
+    start = chunk.find(quote)
+    if start >= 0:
+        return start, start + len(quote)
+    words = quote.split()
+    if not words:
+        return None
+    match = re.search(r"\s+".join(map(re.escape, words)), chunk)
+    return match.span() if match else None
 
 
 def highlight(chunk: str, spans: Sequence[tuple[int, int]]) -> str:

@@ -132,10 +132,43 @@ def test_split_sentences_mixed_korean_english():
 
 def test_split_sentences_english_only():
     assert split_sentences("Dr. Kim wrote it. Version 2.0 is out!  Really?") == [
-        "Dr.",
-        "Kim wrote it.",
+        "Dr. Kim wrote it.",
         "Version 2.0 is out!",
         "Really?",
+    ]
+
+
+def test_split_sentences_keeps_times_and_abbreviations_inside_a_sentence():
+    text = "The desk opens at 9 a.m. and closes at 6 p.m. on weekdays. Doors open at 8 a.m. Parking is free, e.g. on Sundays."
+    assert split_sentences(text) == [
+        "The desk opens at 9 a.m. and closes at 6 p.m. on weekdays.",
+        "Doors open at 8 a.m.",
+        "Parking is free, e.g. on Sundays.",
+    ]
+
+
+def test_split_sentences_joins_pdf_soft_wraps_but_not_blocks():
+    pdf_page = (
+        "Zorblatt Protocol Brief\n"
+        "The Zorblatt protocol was signed in 1987 by the Lunar Trade Council in\n"
+        "Geneva.\n"
+        "정기권 환불은 구매 후 7일 이내에만 가능하며 그 이후에는 잔여 기간에\n"
+        "대해 환불하지 않는다.\n"
+        "## 매장 정보\n"
+        "이름: 청운점\n"
+        "전화번호: 02-123-4567\n"
+        "- 주차 가능\n"
+        "- 휠체어 접근 가능"
+    )
+    assert split_sentences(pdf_page) == [
+        "Zorblatt Protocol Brief",
+        "The Zorblatt protocol was signed in 1987 by the Lunar Trade Council in Geneva.",
+        "정기권 환불은 구매 후 7일 이내에만 가능하며 그 이후에는 잔여 기간에 대해 환불하지 않는다.",
+        "## 매장 정보",
+        "이름: 청운점",
+        "전화번호: 02-123-4567",
+        "- 주차 가능",
+        "- 휠체어 접근 가능",
     ]
 
 

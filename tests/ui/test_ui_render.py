@@ -372,3 +372,9 @@ def test_unsupported_sentence_shows_the_judges_reason():
     html = render.render_answer(answer_dict(sentences=sentences), turn=0, lang="ko")
     assert 'title="인용된 문서로 충분히 뒷받침되지 않는 문장입니다 (20%): 30일: 근거에 없음 (근거: 7일)"' in html
     assert '<small class="reason">30일: 근거에 없음 (근거: 7일)</small>' in html
+
+
+def test_highlight_finds_a_sentence_the_pdf_wrapped_over_two_lines():
+    chunk = "Brief\nThe protocol was signed in 1987 by the Council in\nGeneva.\nMembers meet yearly."
+    start, end = render.support_spans(chunk, ["The protocol was signed in 1987 by the Council in Geneva."])[0]
+    assert chunk[start:end] == "The protocol was signed in 1987 by the Council in\nGeneva."
