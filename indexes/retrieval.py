@@ -112,20 +112,21 @@ class Retriever:
         if mode == "tfidf":
             tfidf = self.store.tfidf()
             tfidf_all = tfidf.scores(self.tokenize(query))
-            for position in np.argsort(-tfidf_all, kind="stable")[:k]:
+            best = np.argpartition(-tfidf_all, k - 1)[:k] if k < len(tfidf_all) else np.arange(len(tfidf_all))
+            for position in best[np.lexsort((best, -tfidf_all[best]))]:
                 if tfidf_all[position] > 0:
                     candidates[tfidf.ids[position]] = {"tfidf": float(tfidf_all[position])}
-        if mode in ("bm25", "hybrid"):
-            index = self.store.bm25()
-            bm25_all = index.scores(self.tokenize(query))
-            for position in np.argsort(-bm25_all, kind="stable")[:n_candidates]:
-                if bm25_all[position] > 0:
-                    candidates.setdefault(index.ids[position], {})["bm25"] = float(bm25_all[position])
         query_vector = None
         if mode in ("dense", "hybrid"):
             query_vector = self.embedder.embed_query(query)
             for cid, similarity in self.store.dense_search(query_vector, n_candidates):
                 candidates.setdefault(cid, {})["dense"] = similarity
+        lexical = None
+        if mode in ("bm25", "hybrid"):
+            # The dense side's candidates get their exact BM25 scores too (0 without a query term).
+            lexical = self.store.bm25().search(self.tokenize(query), n_candidates, also=list(candidates))
+            for cid, score in lexical.top:
+                candidates.setdefault(cid, {})["bm25"] = score
         if not candidates:
             return []
 
@@ -134,9 +135,9 @@ class Retriever:
         ids = [cid for cid in ids if cid in records]
         if mode == "hybrid":
             # Exact scores for every candidate from both sides, not only those each side found.
-            bm25 = np.array([bm25_all[index.position[cid]] if cid in index.position else 0.0 for cid in ids])
+            bm25 = np.array([candidates[cid].get("bm25", lexical.extra.get(cid, 0.0)) for cid in ids])
             dense = np.array([float(records[cid]["embedding"] @ query_vector) for cid in ids])
-            bm25_moments = (float(bm25_all.mean()), float(bm25_all.std()))
+            bm25_moments = (lexical.mean, lexical.std)
             dense_moments = self.store.dense_stats().moments(query_vector)
             fused = z_score_fusion(bm25, bm25_moments, dense, dense_moments, self.weight_for(query))
             scored = [(cid, float(fused[i]), float(dense[i])) for i, cid in enumerate(ids)]

@@ -1,24 +1,30 @@
-"""One collection on disk: Chroma (dense vectors, chunk text and metadata) + a manifest + BM25.
+"""One collection: vectors and texts in Chroma, everything else in the catalogue.
 
-Layout under the home directory:
+    chroma/                 Chroma PersistentClient (or a Chroma server: RAG_APP_CHROMA_URL)
+    catalogue.sqlite        the catalogue (or any SQLAlchemy database: RAG_APP_MANIFEST_URL);
+                            see indexes/catalogue.py: sources, chunk ids, lexical terms, the
+                            vectors' running sums, a change log and write intents
+    lexical/NAME-URLHASH/   a snapshot of the collection's BM25 index (indexes/lexical.py)
 
-    chroma/                         Chroma PersistentClient, one Chroma collection per name
-    collections/NAME/manifest.sqlite  sources, chunk ids per source, BM25 tokens per chunk
-    collections/NAME/bm25/          bm25s index built from the manifest's tokens
-
-Writes go to Chroma first and to the manifest last, in one transaction; a failed Chroma write
-is rolled back, so a source is either fully in both indexes or not at all.
+The catalogue is the source of truth: a chunk is in the collection when it lists it. A write
+records an intent (the ids it will add and delete), writes Chroma, commits the catalogue in one
+transaction, deletes replaced vectors, and resolves the intent; a write killed anywhere leaves an
+intent that the next write reconciles (vectors the catalogue does not list are deleted), and
+reads only ever return chunks the catalogue lists. The BM25 index and the vector moments are
+updated by each write's change, never rebuilt from every chunk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
 import re
-import sqlite3
+import sys
 import threading
 import time
-import uuid
-from contextlib import closing
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,18 +32,53 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from indexes.bm25 import BM25_B, BM25_K1, Bm25Index
+from indexes.catalogue import Catalogue, default_url
 from indexes.dense_stats import DenseStats
-from indexes.versioned import load_versioned
 from indexes.errors import StoreError
+from indexes.lexical import BM25_B, BM25_K1, LexicalIndex, write_snapshot
 
-COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+log = logging.getLogger(__name__)
+
+CHROMA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+MAX_COLLECTION_NAME = 100
 CHROMA_BATCH = 2000  # Chroma's max batch is 5,461 on this build
 
 _clients: dict[str, Any] = {}
 _tfidf_cache: dict[str, "TfidfIndex"] = {}
-_schema_ready: set[str] = set()
+_lexical: dict[tuple[str, str], LexicalIndex] = {}
+_lexical_saved: dict[tuple[str, str], int] = {}  # merges of the index when its snapshot was written
+_dense: dict[tuple[str, str], DenseStats] = {}
 _clients_lock = threading.Lock()
+_key_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _key_lock(key: tuple[str, str]) -> threading.Lock:
+    with _clients_lock:
+        return _key_locks.setdefault(key, threading.Lock())
+
+
+_snapshot_threads: list[threading.Thread] = []
+_snapshot_locks: dict[Path, threading.Lock] = {}
+
+
+def _snapshot_lock(directory: Path) -> threading.Lock:
+    with _clients_lock:
+        return _snapshot_locks.setdefault(directory, threading.Lock())
+
+
+def wait_for_snapshots() -> None:
+    """Block until the BM25 snapshots being written in the background are on disk."""
+    with _clients_lock:
+        pending = list(_snapshot_threads)
+    for thread in pending:
+        thread.join()
+
+
+def _pause_for_tests(point: str) -> None:
+    """A test hook: RAG_APP_TEST_PAUSE_AT=point makes a write stop there (so a test can kill it)."""
+    if os.environ.get("RAG_APP_TEST_PAUSE_AT") == point:
+        print(f"paused at {point}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("RAG_APP_TEST_PAUSE_SECONDS", "60")))
 
 
 def chroma_client(path: Path, url: str | None = None):
@@ -75,11 +116,57 @@ def chroma_client(path: Path, url: str | None = None):
 
 
 def check_collection_name(name: str) -> str:
-    if not COLLECTION_NAME.match(name) or ".." in name:
+    """Any name people would give a collection (Korean, spaces, long): 1-100 characters without
+    slashes or control characters. Chroma's own rule is stricter; `store_name` maps to it."""
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or name != name.strip()
+        or len(name) > MAX_COLLECTION_NAME
+        or any(ch in "/\\" or unicodedata.category(ch).startswith("C") for ch in name)
+        or not name.strip(".")
+    ):
         raise StoreError(
-            f"invalid collection name {name!r}; use 3-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit"
+            f"invalid collection name {name!r}; use 1-{MAX_COLLECTION_NAME} characters (Korean is fine) "
+            "without '/', '\\', control characters or surrounding spaces"
         )
     return name
+
+
+def store_name(name: str) -> str:
+    """The name Chroma and the snapshot folder use: the collection's own when Chroma accepts it,
+    else a stable hash of it ("회사규정" -> "c-3f0a..."): the display name stays in the catalogue."""
+    if CHROMA_NAME.match(name) and ".." not in name:
+        return name
+    return "c-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:20]
+
+
+def list_collections(home: Path, manifest_url: str | None = None) -> list[str]:
+    from indexes.catalogue import list_collections as listed
+
+    url = manifest_url or default_url(home)
+    if url == default_url(home) and not (Path(home) / "catalogue.sqlite").exists():
+        return []  # listing creates no catalogue
+    return listed(url)
+
+
+def _dump(tokens: list[str]) -> str:
+    return json.dumps(tokens, ensure_ascii=False)
+
+
+def _moments_delta(added: np.ndarray, gone: np.ndarray) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """What a write changes in the running sums: + the new vectors, - the vectors it replaces."""
+    parts = [(np.asarray(added, dtype=np.float64), 1.0), (np.asarray(gone, dtype=np.float64), -1.0)]
+    parts = [(vectors, sign) for vectors, sign in parts if vectors.size]
+    if not parts:
+        return None
+    dimension = parts[0][0].shape[1]
+    count, total, outer = 0, np.zeros(dimension), np.zeros((dimension, dimension))
+    for vectors, sign in parts:
+        count += int(sign) * len(vectors)
+        total += sign * vectors.sum(axis=0)
+        outer += sign * (vectors.T @ vectors)
+    return count, total, outer
 
 
 @dataclass(frozen=True)
@@ -137,87 +224,63 @@ class WriteResult:
 
 
 class ChunkStore:
-    """Chunks of one collection in Chroma + BM25. `embedder_name` guards against mixing models."""
+    """Chunks of one collection in Chroma + the catalogue. `embedder_name` guards against mixing models."""
 
     def __init__(
-        self, home: Path, collection: str, embedder_name: str, tokenizer_name: str = "kiwi", chroma_url: str | None = None
+        self,
+        home: Path,
+        collection: str,
+        embedder_name: str,
+        tokenizer_name: str = "kiwi",
+        chroma_url: str | None = None,
+        manifest_url: str | None = None,
     ):
         self.home = Path(home)
         self.chroma_url = chroma_url
         self.collection = check_collection_name(collection)
+        self.store_name = store_name(collection)
         self.embedder_name = embedder_name
         self.tokenizer_name = tokenizer_name
-        self.directory = self.home / "collections" / collection
+        self.manifest_url = manifest_url or default_url(self.home)
+        url_tag = hashlib.sha1(self.manifest_url.encode()).hexdigest()[:8]
+        self.snapshot_directory = self.home / "lexical" / f"{self.store_name}-{url_tag}"
+        self._key = (self.manifest_url, collection)
+        self._catalogue: Catalogue | None = None
         self._chroma = None
 
-    # ---- manifest -------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        path = self.directory / "manifest.sqlite"
-        if str(path) in _schema_ready and path.exists():
-            return sqlite3.connect(path, timeout=30)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=30)
-        connection.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS sources (
-                source TEXT PRIMARY KEY, source_type TEXT, title TEXT,
-                chunks INTEGER NOT NULL, updated_at REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS chunks (
-                id TEXT PRIMARY KEY, source TEXT NOT NULL, ordinal INTEGER NOT NULL, tokens TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks (source);
-            """
-        )
-        _schema_ready.add(str(path))  # every query opens the manifest: create the schema once
-        return connection
+    @property
+    def catalogue(self) -> Catalogue:
+        """Opened on first use (so listing or a bad name creates no file)."""
+        if self._catalogue is None:
+            self._catalogue = Catalogue(self.manifest_url, self.collection)
+            self._import_legacy_manifest()
+        return self._catalogue
 
-    def _meta(self, connection: sqlite3.Connection, key: str) -> str | None:
-        row = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def _record_settings(self, connection: sqlite3.Connection) -> None:
-        for key, wanted in (("embedder", self.embedder_name), ("tokenizer", self.tokenizer_name)):
-            connection.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, wanted))
-
+    # ---- catalogue reads ------------------------------------------------------------------
     def check_compatible(self) -> None:
         """Raise StoreError before any work when the collection was built with another embedder or tokenizer."""
-        if not self.exists():
-            return
-        with closing(self._connect()) as connection:
-            for key, flag, wanted in (
-                ("embedder", "embedder", self.embedder_name),
-                ("tokenizer", "bm25-tokenizer", self.tokenizer_name),
-            ):
-                stored = self._meta(connection, key)
-                if stored is not None and stored != wanted:
-                    raise StoreError(
-                        f"collection {self.collection!r} was built with {key} {stored!r}, not {wanted!r}; "
-                        f"use --{flag} {stored} or another collection"
-                    )
+        for key, flag, wanted in (
+            ("embedder", "embedder", self.embedder_name),
+            ("tokenizer", "bm25-tokenizer", self.tokenizer_name),
+        ):
+            stored = self.catalogue.meta(key)
+            if stored is not None and stored != wanted:
+                raise StoreError(
+                    f"collection {self.collection!r} was built with {key} {stored!r}, not {wanted!r}; "
+                    f"use --{flag} {stored} or another collection"
+                )
 
     def exists(self) -> bool:
-        return (self.directory / "manifest.sqlite").exists()
+        return self.catalogue.exists()
 
     def sources(self) -> list[SourceInfo]:
-        if not self.exists():
-            return []
-        with closing(self._connect()) as connection:
-            rows = connection.execute(
-                "SELECT source, chunks, source_type, title, updated_at FROM sources ORDER BY source"
-            ).fetchall()
-        return [SourceInfo(*row) for row in rows]
+        return [SourceInfo(*row) for row in self.catalogue.sources()]
 
     def chunk_ids(self, source: str) -> set[str]:
-        if not self.exists():
-            return set()
-        with closing(self._connect()) as connection:
-            return {row[0] for row in connection.execute("SELECT id FROM chunks WHERE source = ?", (source,))}
+        return self.catalogue.chunk_ids(source)
 
     def count(self) -> int:
-        if not self.exists():
-            return 0
-        with closing(self._connect()) as connection:
-            return connection.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self.catalogue.count()
 
     # ---- Chroma ---------------------------------------------------------------------------
     def _collection(self):
@@ -226,135 +289,234 @@ class ChunkStore:
             # embedding_function=None: Chroma's default would download an ONNX model; we always
             # pass our own vectors.
             self._chroma = client.get_or_create_collection(
-                self.collection,
+                self.store_name,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"embedder": self.embedder_name},
             )
         return self._chroma
 
+    def _vectors(self, ids: list[str]) -> np.ndarray:
+        """The stored vectors of `ids` that exist (to take them out of the running sums)."""
+        collection = self._collection()
+        rows = []
+        for start in range(0, len(ids), CHROMA_BATCH):
+            got = collection.get(ids=ids[start : start + CHROMA_BATCH], include=["embeddings"])["embeddings"]
+            if got is not None and len(got):
+                rows.append(np.asarray(got, dtype=np.float64))
+        return np.concatenate(rows) if rows else np.zeros((0, 0))
+
     # ---- writes ---------------------------------------------------------------------------
     def write_sources(self, writes: list[SourceWrite]) -> list[WriteResult]:
         """Make each source consist of its `keep_ids` (already stored) plus its new `chunks`.
 
         All new chunks go to Chroma in large batches (each Chroma write costs ~50 ms of syncing,
-        so one write per small source would dominate ingest time), then the manifest changes in one
-        transaction. A failed Chroma write deletes what it added and stores nothing.
+        so one write per small source would dominate ingest time), then the catalogue changes in
+        one transaction. A failed Chroma write deletes what it added and stores nothing.
         """
         if not writes:
             return []
         self.check_compatible()
         collection = self._collection()
-        with closing(self._connect()) as connection, connection:
-            self._record_settings(connection)
-            old_ids = {
-                write.source: {row[0] for row in connection.execute("SELECT id FROM chunks WHERE source = ?", (write.source,))}
+        catalogue = self.catalogue
+        with catalogue.write_lock():
+            self._reconcile()
+            catalogue.record_settings({"embedder": self.embedder_name, "tokenizer": self.tokenizer_name})
+            old_ids = {write.source: catalogue.chunk_ids(write.source) for write in writes}
+            chunks = [chunk for write in writes for chunk in write.chunks]
+            new_ids = [chunk.id for chunk in chunks]
+            embeddings = np.concatenate([write.embeddings for write in writes]) if chunks else np.zeros((0, 1))
+            removed = {
+                write.source: sorted(old_ids[write.source] - write.keep_ids - {chunk.id for chunk in write.chunks})
                 for write in writes
             }
-        chunks = [chunk for write in writes for chunk in write.chunks]
-        embeddings = np.concatenate([write.embeddings for write in writes]) if chunks else np.zeros((0, 1))
-        added: list[str] = []
-        try:
-            for start in range(0, len(chunks), CHROMA_BATCH):
-                batch = chunks[start : start + CHROMA_BATCH]
-                ids = [chunk.id for chunk in batch]
-                collection.upsert(
-                    ids=ids,
-                    embeddings=embeddings[start : start + CHROMA_BATCH],
-                    documents=[chunk.page_content for chunk in batch],
-                    metadatas=[chunk.metadata for chunk in batch],
-                )
-                added.extend(ids)
-        except Exception as exc:
-            if added:
-                collection.delete(ids=added)
-            names = ", ".join(write.source for write in writes[:3]) + (", ..." if len(writes) > 3 else "")
-            raise StoreError(f"{names}: could not write to the vector store ({exc}); nothing was stored") from exc
-        removed = {
-            write.source: sorted(old_ids[write.source] - write.keep_ids - {chunk.id for chunk in write.chunks})
-            for write in writes
-        }
-        all_removed = [cid for ids in removed.values() for cid in ids]
-        for start in range(0, len(all_removed), CHROMA_BATCH):
-            collection.delete(ids=all_removed[start : start + CHROMA_BATCH])
-        with closing(self._connect()) as connection, connection:
-            connection.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid in all_removed])
-            for write in writes:
-                self._record_source(connection, write)
-            self._bump_version(connection)
-        return [WriteResult(added=len(write.chunks), removed=len(removed[write.source])) for write in writes]
-
-    def _record_source(self, connection: sqlite3.Connection, write: SourceWrite) -> None:
-        connection.executemany(
-            "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)",
-            [
-                (chunk.id, write.source, chunk.metadata.get("chunk_index", 0), json.dumps(tokens, ensure_ascii=False))
+            all_removed = [cid for ids in removed.values() for cid in ids]
+            # Ids written again (same content) leave the catalogue and come back in one transaction.
+            rewritten = sorted(catalogue.existing(new_ids)) if new_ids else []
+            gone_vectors = self._vectors(all_removed + rewritten)
+            intent = catalogue.add_intent(new_ids, all_removed)
+            _pause_for_tests("after_intent")
+            try:
+                for start in range(0, len(chunks), CHROMA_BATCH):
+                    batch = chunks[start : start + CHROMA_BATCH]
+                    ids = [chunk.id for chunk in batch]
+                    collection.upsert(
+                        ids=ids,
+                        embeddings=embeddings[start : start + CHROMA_BATCH],
+                        documents=[chunk.page_content for chunk in batch],
+                        metadatas=[chunk.metadata for chunk in batch],
+                    )
+                    _pause_for_tests("inside_upsert")
+            except Exception as exc:
+                # The failing batch may have been written in part before it raised: delete every
+                # new id, not only the batches that returned. Should the delete fail too, the
+                # intent stays open and the next writer's reconcile finishes the job.
+                kept = set(rewritten)
+                fresh = [cid for cid in new_ids if cid not in kept]
+                try:
+                    for start in range(0, len(fresh), CHROMA_BATCH):
+                        collection.delete(ids=fresh[start : start + CHROMA_BATCH])
+                    catalogue.resolve_intent(intent)
+                except Exception:
+                    log.warning("rollback of a failed vector-store write is left to the next write's reconcile")
+                names = ", ".join(write.source for write in writes[:3]) + (", ..." if len(writes) > 3 else "")
+                raise StoreError(f"{names}: could not write to the vector store ({exc}); nothing was stored") from exc
+            _pause_for_tests("after_upsert")
+            rows = [
+                {"id": chunk.id, "source": write.source, "ordinal": chunk.metadata.get("chunk_index", 0), "tokens": _dump(tokens)}
+                for write in writes
                 for chunk, tokens in zip(write.chunks, write.tokens)
-            ],
-        )
-        total = connection.execute("SELECT COUNT(*) FROM chunks WHERE source = ?", (write.source,)).fetchone()[0]
-        previous = connection.execute("SELECT source_type, title FROM sources WHERE source = ?", (write.source,)).fetchone()
-        first = write.chunks[0].metadata if write.chunks else {}
-        connection.execute(
-            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
-            (
-                write.source,
-                first.get("source_type", previous[0] if previous else None),
-                first.get("title", previous[1] if previous else None),
-                total,
-                time.time(),
-            ),
-        )
+            ]
+            sources = [
+                {
+                    "source": write.source,
+                    "source_type": write.chunks[0].metadata.get("source_type") if write.chunks else None,
+                    "title": write.chunks[0].metadata.get("title") if write.chunks else None,
+                }
+                for write in writes
+            ]
+            catalogue.commit_write(all_removed + rewritten, sources, rows, _moments_delta(embeddings, gone_vectors))
+            _pause_for_tests("after_commit")
+            for start in range(0, len(all_removed), CHROMA_BATCH):
+                collection.delete(ids=all_removed[start : start + CHROMA_BATCH])
+            catalogue.resolve_intent(intent)
+        return [WriteResult(added=len(write.chunks), removed=len(removed[write.source])) for write in writes]
 
     def remove_source(self, source: str) -> int:
         """Delete a source from both indexes; returns the number of chunks removed (0: unknown)."""
-        ids = sorted(self.chunk_ids(source))
-        if not ids and source not in {info.source for info in self.sources()}:
-            return 0
-        collection = self._collection()
-        for start in range(0, len(ids), CHROMA_BATCH):
-            collection.delete(ids=ids[start : start + CHROMA_BATCH])
-        with closing(self._connect()) as connection, connection:
-            connection.execute("DELETE FROM chunks WHERE source = ?", (source,))
-            connection.execute("DELETE FROM sources WHERE source = ?", (source,))
-            self._bump_version(connection)
+        catalogue = self.catalogue
+        with catalogue.write_lock():
+            self._reconcile()
+            ids = sorted(catalogue.chunk_ids(source))
+            if not ids and not catalogue.has_source(source):
+                return 0
+            vectors = self._vectors(ids)
+            intent = catalogue.add_intent([], ids)
+            catalogue.commit_write(ids, [], [], _moments_delta(np.zeros((0, 0)), vectors), deleted_sources=[source])
+            collection = self._collection()
+            for start in range(0, len(ids), CHROMA_BATCH):
+                collection.delete(ids=ids[start : start + CHROMA_BATCH])
+            catalogue.resolve_intent(intent)
         return len(ids)
 
-    def _bump_version(self, connection: sqlite3.Connection) -> None:
-        connection.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (uuid.uuid4().hex,))
+    def finish_interrupted_writes(self) -> None:
+        """Reconcile now if a killed write left an intent (a reader never needs to: it serves only
+        what the catalogue lists). Cheap when there is none: one small query."""
+        if self.catalogue.intents():
+            with self.catalogue.write_lock():
+                self._reconcile()
+
+    def _reconcile(self) -> None:
+        """Finish what a killed write left (called with the write lock held, so every intent
+        found belongs to a writer that is gone): vectors the catalogue does not list are deleted."""
+        intents = self.catalogue.intents()
+        if not intents:
+            return
+        collection = self._collection()
+        deleted = 0
+        for intent_id, added, removed in intents:
+            touched = list(dict.fromkeys(added + removed))
+            listed = self.catalogue.existing(touched)
+            stray = [cid for cid in touched if cid not in listed]
+            for start in range(0, len(stray), CHROMA_BATCH):
+                present = collection.get(ids=stray[start : start + CHROMA_BATCH], include=[])["ids"]
+                if present:
+                    collection.delete(ids=present)
+                    deleted += len(present)
+            self.catalogue.resolve_intent(intent_id)
+        log.warning(
+            "collection %r: finished %d interrupted write(s); %d vector(s) the catalogue did not list were deleted",
+            self.collection,
+            len(intents),
+            deleted,
+        )
+
+    def _import_legacy_manifest(self) -> None:
+        """A home from before the catalogue kept collections/NAME/manifest.sqlite: import it once."""
+        legacy = self.home / "collections" / self.collection / "manifest.sqlite"
+        if not legacy.is_file() or self._catalogue.exists():
+            return
+        import sqlite3
+        from contextlib import closing
+
+        with closing(sqlite3.connect(legacy)) as connection:
+            meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+            sources = connection.execute("SELECT source, source_type, title FROM sources").fetchall()
+            chunks = connection.execute("SELECT id, source, ordinal, tokens FROM chunks").fetchall()
+        catalogue = self._catalogue
+        with catalogue.write_lock():
+            catalogue.record_settings({k: v for k, v in meta.items() if k in ("embedder", "tokenizer")})
+            rows = [{"id": cid, "source": src, "ordinal": ordinal, "tokens": tokens} for cid, src, ordinal, tokens in chunks]
+            catalogue.commit_write(
+                [], [{"source": src, "source_type": kind, "title": title} for src, kind, title in sources], rows, None
+            )
+            vectors = self._vectors([row["id"] for row in rows])
+            if len(vectors):
+                catalogue.set_moments(len(vectors), vectors.sum(axis=0), vectors.T @ vectors)
+        legacy.rename(legacy.with_name("manifest.sqlite.imported"))
+        log.warning("collection %r: imported %d chunks from %s into the catalogue", self.collection, len(rows), legacy)
 
     # ---- reads ----------------------------------------------------------------------------
     def version(self) -> str:
-        """Changes on every write; derived indexes are rebuilt when it does."""
-        if not self.exists():
-            return "empty"
-        with closing(self._connect()) as connection:
-            return self._meta(connection, "version") or "empty"
+        """Changes on every write (the catalogue's epoch and last change number)."""
+        epoch = self.catalogue.epoch()
+        return f"{epoch}:{self.catalogue.last_seq()}" if epoch else "empty"
 
-    def bm25(self) -> Bm25Index:
-        """The BM25 index matching the manifest, from memory when nothing changed since last time."""
-        # The scoring parameters are part of the version: an index saved with other ones is rebuilt.
-        version = f"{self.version()}|k1={BM25_K1}|b={BM25_B}"
+    def bm25(self) -> LexicalIndex:
+        """The collection's BM25 index, brought up to the catalogue's last change: from memory,
+        else from the snapshot on disk (else built once from the catalogue), then the changes
+        after it applied one by one. Another process's writes arrive the same way."""
+        with _key_lock(self._key):
+            index = _lexical.get(self._key)
+            seq, epoch = self.catalogue.last_seq(), self.catalogue.epoch()
+            if index is None or index.epoch != epoch or index.seq > seq:
+                index = LexicalIndex.load(self.snapshot_directory)
+                if index is None or index.epoch != epoch or index.seq > seq or (index.k1, index.b) != (BM25_K1, BM25_B):
+                    ids, token_lists = self.catalogue.all_tokens()
+                    index = LexicalIndex.build(ids, token_lists, BM25_K1, BM25_B)
+                    index.seq, index.epoch = seq, epoch
+                    self._save_snapshot(index)
+                _lexical[self._key] = index
+                _lexical_saved[self._key] = index.merges
+            if index.seq < seq:
+                last, changes = self.catalogue.changes_since(index.seq)
+                index.apply(changes, last)
+                if index.merges != _lexical_saved.get(self._key):  # merged: the snapshot is worth rewriting
+                    self._save_snapshot(index)
+                    _lexical_saved[self._key] = index.merges
+            return index
 
-        def rebuild() -> Bm25Index:
-            with closing(self._connect()) as connection:
-                rows = connection.execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
-            token_lists = [json.loads(row[1]) for row in rows]
-            return Bm25Index.build([row[0] for row in rows], token_lists, version, k1=BM25_K1, b=BM25_B)
+    def _save_snapshot(self, index: LexicalIndex) -> None:
+        """Write the snapshot in a background thread: the question that triggered a merge does not
+        wait for the file (0.7 s at 100k chunks). Not a daemon: a CLI run finishes writing it."""
+        if index.epoch is None:
+            return
+        view = index.snapshot_view()
+        directory = self.snapshot_directory
 
-        return load_versioned(self.directory / "bm25", version, Bm25Index.load, rebuild)
+        def write() -> None:
+            with _snapshot_lock(directory):
+                try:
+                    write_snapshot(view, directory)
+                except OSError as exc:  # a read-only home still answers; the next process rebuilds
+                    log.warning("could not save the BM25 snapshot to %s (%s)", directory, exc)
+
+        thread = threading.Thread(target=write, name="bm25-snapshot")
+        with _clients_lock:
+            _snapshot_threads[:] = [t for t in _snapshot_threads if t.is_alive()] + [thread]
+        thread.start()
 
     def tfidf(self) -> "TfidfIndex":
-        """TF-IDF over the stored BM25 terms (unigrams + bigrams), built once per process and version."""
+        """TF-IDF over the stored terms (unigrams + bigrams), built once per process and version
+        (a baseline mode: it is rebuilt from every chunk after a write)."""
         version = self.version()
-        key = str(self.directory)
+        key = f"{self.manifest_url}|{self.collection}"
         with _clients_lock:
             cached = _tfidf_cache.get(key)
         if cached is not None and cached.version == version:
             return cached
-        with closing(self._connect()) as connection:
-            rows = connection.execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
-        index = TfidfIndex.build([row[0] for row in rows], [json.loads(row[1]) for row in rows], version)
+        ids, token_lists = self.catalogue.all_tokens()
+        index = TfidfIndex.build(ids, token_lists, version)
         with _clients_lock:
             _tfidf_cache[key] = index
         return index
@@ -364,33 +526,33 @@ class ChunkStore:
         self.dense_stats()
 
     def dense_stats(self) -> DenseStats:
-        """Mean and second moment of the collection's vectors (see indexes/dense_stats.py)."""
+        """Mean and second moment of the collection's vectors, from the running sums the
+        catalogue keeps (see indexes/dense_stats.py)."""
         version = self.version()
-
-        def rebuild() -> DenseStats:
-            with closing(self._connect()) as connection:
-                ids = [row[0] for row in connection.execute("SELECT id FROM chunks ORDER BY id")]
-            collection = self._collection()
-            batches = (
-                collection.get(ids=ids[start : start + CHROMA_BATCH], include=["embeddings"])["embeddings"]
-                for start in range(0, len(ids), CHROMA_BATCH)
-            )
-            return DenseStats.build(batches, version)
-
-        return load_versioned(self.directory / "stats", version, DenseStats.load, rebuild)
+        cached = _dense.get(self._key)
+        if cached is not None and cached.version == version:
+            return cached
+        moments = self.catalogue.moments()
+        if moments is None or moments[0] <= 0:
+            stats = DenseStats(np.zeros(0), np.zeros((0, 0)), 0, version)
+        else:
+            count, total, outer = moments
+            stats = DenseStats(total / count, outer / count, count, version)
+        _dense[self._key] = stats
+        return stats
 
     def dense_search(self, query_vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the n nearest chunks, best first."""
-        collection = self._collection()
-        n = min(n, collection.count())
+        """(chunk id, cosine similarity) of the n nearest chunks the catalogue lists, best first."""
+        live = self.bm25().position
+        n = min(n, len(live))
         if n <= 0:
             return []
-        result = collection.query(query_embeddings=[query_vector], n_results=n, include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+        result = self._collection().query(query_embeddings=[query_vector], n_results=n, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0]) if cid in live]
 
     def texts(self, batch: int = 2000) -> list[str]:
         """Every chunk's text, in BM25 index order (e.g. to mine hard negatives from)."""
-        ids = self.bm25().ids
+        ids = self.bm25().live_ids()
         texts: list[str] = []
         for start in range(0, len(ids), batch):
             records = self.get(ids[start : start + batch])

@@ -166,17 +166,16 @@ def test_tfidf_mode_matches_scikit_learn_on_stored_terms(sample_app):
     app, _ = sample_app
     query = "토큰화 방법"
     top = app.retrieve(query, k=3, mode="tfidf")
-    index = app.store.bm25()
-    stored = app.store._connect().execute("SELECT id, tokens FROM chunks ORDER BY source, ordinal, id").fetchall()
-    terms = {cid: json.loads(tokens) for cid, tokens in stored}
+    ids, token_lists = app.store.catalogue.all_tokens()  # the terms the catalogue stores
+    terms = dict(zip(ids, token_lists))
 
     def grams(words):
         return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
     vectorizer = TfidfVectorizer(analyzer=grams, sublinear_tf=True)
-    matrix = vectorizer.fit_transform([terms[cid] for cid in index.ids])
+    matrix = vectorizer.fit_transform([terms[cid] for cid in ids])
     expected = (matrix @ vectorizer.transform([app.terms(query)]).T).toarray().ravel()
     best = np.argsort(-expected, kind="stable")[:3]
-    assert [c.id for c in top] == [index.ids[i] for i in best]
+    assert [c.id for c in top] == [ids[i] for i in best]
     assert [c.score for c in top] == pytest.approx([expected[i] for i in best])
     assert top[0].metadata["source"].endswith("01_tokenization.md")
