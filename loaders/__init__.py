@@ -15,7 +15,9 @@ from typing import Callable
 
 from langchain_core.documents import Document
 
+from loaders.code import LANGUAGE_BY_SUFFIX as CODE_LANGUAGE_BY_SUFFIX
 from loaders.errors import LoaderError, RagError
+from loaders.ocr import IMAGE_SUFFIXES
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -29,7 +31,16 @@ OFFICE_LOADERS = {
     ".hwpx": ("loaders.hwp", "load_hwpx"),
     ".hwp": ("loaders.hwp", "load_hwp"),
 }
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | set(OFFICE_LOADERS)
+# Structured data, notebooks, images (read by OCR) and source code: suffix -> (module, function).
+DATA_AND_CODE_LOADERS = {
+    ".json": ("loaders.json_data", "load_json"),
+    ".jsonl": ("loaders.json_data", "load_jsonl"),
+    ".ndjson": ("loaders.json_data", "load_jsonl"),
+    ".ipynb": ("loaders.notebook", "load_notebook"),
+    **{suffix: ("loaders.ocr", "load_image") for suffix in IMAGE_SUFFIXES},
+    **{suffix: ("loaders.code", "load_code") for suffix in CODE_LANGUAGE_BY_SUFFIX},
+}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | set(OFFICE_LOADERS) | set(DATA_AND_CODE_LOADERS)
 _YOUTUBE = re.compile(r"^(?:youtube:|https?://(?:www\.|m\.)?(?:youtube\.com/|youtu\.be/))", re.IGNORECASE)
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql", "duckdb")
 
@@ -95,20 +106,25 @@ def load_source(
     query: str | None = None,
     languages: tuple[str, ...] | None = None,
     on_rows: Callable[[int], None] | None = None,
+    session=None,
+    max_bytes: int | None = None,
 ) -> list[Document]:
     """Load one source (not a directory: see `expand_sources`). Raises LoaderError with the fix.
 
     `table`/`query` select rows of a database, read in batches with `on_rows(rows so far)` after
-    each; `languages` orders YouTube transcript languages.
+    each; `languages` orders YouTube transcript languages. For web pages, `session` is the
+    `requests.Session` to fetch with (`loaders.url_safety.safe_session` refuses private addresses)
+    and `max_bytes` the largest download (None: 100 MB). Size and time limits for every file and
+    page: `loaders.limits.load_limited`.
     """
     if is_youtube(source):
         from loaders.youtube import DEFAULT_LANGUAGES, load_youtube
 
         return load_youtube(source, languages=tuple(languages or DEFAULT_LANGUAGES))
     if is_web_url(source):
-        from loaders.html import load_url
+        from loaders.html import DEFAULT_MAX_BYTES, load_url
 
-        return load_url(source)
+        return load_url(source, session=session, max_bytes=max_bytes or DEFAULT_MAX_BYTES)
     if is_sql_url(source):
         from loaders.sql import load_sql
 
@@ -132,8 +148,8 @@ def load_source(
         from loaders.html import load_html_file
 
         return load_html_file(path, source)
-    if suffix in OFFICE_LOADERS:
-        module, function = OFFICE_LOADERS[suffix]
+    if suffix in OFFICE_LOADERS or suffix in DATA_AND_CODE_LOADERS:
+        module, function = OFFICE_LOADERS.get(suffix) or DATA_AND_CODE_LOADERS[suffix]
         return getattr(importlib.import_module(module), function)(path, source)
     if not path.exists():
         raise LoaderError(source, "file not found; check the path")

@@ -15,11 +15,14 @@ from loaders.errors import LoaderError
 # a key whose value would be None is left out, because Chroma rejects None values.
 METADATA_KEYS = (
     "source",  # path, URL, SQLAlchemy URL without password + "#table", YouTube URL
-    "source_type",  # text, markdown, pdf, html, url, sql
+    "source_type",  # text, markdown, pdf, html, url, sql, json, jsonl, ipynb, code, image, ...
     "title",
     "page",  # 1-based page number (PDF)
     "start_seconds",  # transcripts
     "row_id",  # databases
+    "location",  # where else a part lives: "/items/2" (JSON pointer), "line 7", "lines 10-42", "cell 3"
+    "language",  # source code and notebook code cells: "python", "java", ...
+    "symbol",  # source code: the definition's name
     "chunk_index",  # position of the chunk inside its source
     "content_hash",  # sha256 of the chunk text
 )

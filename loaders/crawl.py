@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from loaders.errors import LoaderError
+from loaders.html import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
     import requests
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 ROBOTS_USER_AGENT = "rag-app"
 MAX_REDIRECTS = 10
+MAX_ROBOTS_BYTES = 512 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Links ending in these are files, not pages: never fetched by the crawler.
 SKIP_SUFFIXES = (
@@ -76,14 +78,19 @@ def crawl(
     timeout: float = 20.0,
     session: requests.Session | None = None,
     on_page: Callable[[CrawlResult, int, int], None] | None = None,
+    max_bytes: int | None = None,
+    max_seconds: float | None = None,
 ) -> Iterator[CrawlResult]:
     """Crawl the site of `start_url` breadth-first and yield one CrawlResult per page, lazily.
 
     `max_depth` 0 fetches only the start page, 1 also the pages it links to, and so on.
-    `timeout` is per request (connect and each read), in seconds. `on_page(result, pages_done,
-    max_pages)` is called before each result is yielded. An unreachable or failing start URL yields
-    one error result. Raises LoaderError at once for a start URL that is not http(s), ValueError
-    for a negative depth or a page limit below 1.
+    `timeout` is per request (connect and each read), in seconds; `max_seconds` and `max_bytes`
+    bound each page's whole download (None: the defaults of `loaders.html.fetch`). `session`: e.g.
+    `loaders.url_safety.safe_session(policy)` for URLs typed by others (every page, redirect and
+    robots.txt goes through it). `on_page(result, pages_done, max_pages)` is called before each
+    result is yielded. An unreachable or failing start URL yields one error result. Raises
+    LoaderError at once for a start URL that is not http(s), ValueError for a negative depth or a
+    page limit below 1.
     """
     start = _normalize(start_url.strip())
     if start is None:
@@ -98,7 +105,11 @@ def crawl(
         raise ValueError(f"max_depth must be 0 or more, got {max_depth}")
     if max_pages < 1:
         raise ValueError(f"max_pages must be 1 or more, got {max_pages}")
-    return _Crawl(start, max_depth, max_pages, timeout, on_page).run(session)
+    crawler = _Crawl(start, max_depth, max_pages, timeout, on_page)
+    crawler.max_seconds = max_seconds
+    if max_bytes is not None:
+        crawler.max_bytes = max_bytes
+    return crawler.run(session)
 
 
 class _Redirect(Exception):
@@ -126,6 +137,8 @@ class _Crawl:
         self.robots: dict[tuple[str, str, int], tuple[object | None, str]] = {}
         self.fetched: set[str] = set()  # final URLs already fetched
         self.hashes: set[str] = set()  # sha256 of extracted text already yielded
+        self.max_bytes: int | None = DEFAULT_MAX_BYTES  # per page
+        self.max_seconds: float | None = None  # per page download
 
     def run(self, session: requests.Session | None) -> Iterator[CrawlResult]:
         import requests
@@ -211,7 +224,8 @@ class _Crawl:
                 raise _Skip("already fetched")
             try:
                 final_url, content_type, _body, text = fetch(
-                    url, session, timeout=self.timeout, accept=_maybe_html, on_redirect=stop
+                    url, session, timeout=self.timeout, accept=_maybe_html, on_redirect=stop,
+                    max_bytes=self.max_bytes, max_seconds=self.max_seconds,
                 )
             except _Redirect as redirect:
                 target = _normalize(redirect.target)
@@ -245,17 +259,20 @@ class _Crawl:
         from urllib.robotparser import RobotFileParser
 
         from loaders.html import USER_AGENT
+        from loaders.url_safety import UnsafeUrlError
 
         parts = urlsplit(url)
         robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
         parser = RobotFileParser(robots_url)
         try:
-            response = session.get(robots_url, timeout=self.timeout, headers={"User-Agent": USER_AGENT})
+            response = session.get(robots_url, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, stream=True)
         except requests.RequestException as exc:
             return None, (
                 f"cannot read {robots_url} ({type(exc).__name__}), so crawling is not allowed; "
                 "check the address and your network"
             )
+        except UnsafeUrlError as exc:  # a safe session refused the site's address
+            raise UnsafeUrlError(url, exc.reason) from None
         with response:
             if response.status_code >= 500:
                 status = response.status_code
@@ -263,7 +280,9 @@ class _Crawl:
             if response.status_code >= 400:  # no robots.txt: everything is allowed
                 parser.allow_all = True
             else:
-                parser.parse(response.content.decode("utf-8", errors="replace").splitlines())
+                # RFC 9309: crawlers must read at least 500 KiB; what follows is ignored.
+                content = response.raw.read(MAX_ROBOTS_BYTES, decode_content=True) or b""
+                parser.parse(content.decode("utf-8", errors="replace").splitlines())
         return parser, robots_url
 
     def _explain(self, exc: LoaderError) -> LoaderError:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from loaders.archive import ZIP_READ_ERRORS, check_zip
 from loaders.base import check_readable_file, make_document, require_text
 from loaders.errors import LoaderError
 
@@ -35,6 +36,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 HWP3_MAGIC = b"HWP Document File"
 # A section part larger than this is not a word-processor document; refuse instead of exhausting memory.
 MAX_PART_BYTES = 256 * 1024 * 1024
+# Deeper XML is refused while it is parsed (as lxml does by default): the text walk is recursive.
+MAX_XML_DEPTH = 256
+_FEED_BYTES = 1 << 20
 
 _SECTION_PART = re.compile(r"^Contents/section(\d+)\.xml$", re.IGNORECASE)
 # Inline elements inside hp:t that stand for characters.
@@ -46,10 +50,11 @@ _RESAVE = "open it in Hangul (한글) and save it again, or save it as PDF and i
 
 def load_hwpx(path: Path, source: str) -> list[Document]:
     check_readable_file(path, source)
+    check_zip(path, source, ".hwpx")
     try:
         with zipfile.ZipFile(path) as archive:
             return _load_package(archive.namelist(), lambda name: _read_member(archive, name, source), source, path.stem, "hwpx")
-    except zipfile.BadZipFile as exc:
+    except ZIP_READ_ERRORS as exc:  # also a corrupt deflate stream or a header pointing outside the file
         raise LoaderError(source, f"not a valid .hwpx (not a zip package: {exc}); {_RESAVE}") from None
 
 
@@ -108,16 +113,38 @@ def _load_package(
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, source: str) -> bytes:
+    too_big = LoaderError(source, f"{name} is larger than {MAX_PART_BYTES // 2**20} MiB; split the document")
     if archive.getinfo(name).file_size > MAX_PART_BYTES:
-        raise LoaderError(source, f"{name} is larger than {MAX_PART_BYTES // 2**20} MiB; split the document")
-    return archive.read(name)
+        raise too_big
+    with archive.open(name) as member:
+        data = member.read(MAX_PART_BYTES + 1)  # never more than the cap, whatever the header says
+    if len(data) > MAX_PART_BYTES:
+        raise too_big
+    return data
 
 
 def _parse(data: bytes, source: str, name: str) -> ET.Element:
+    """The part's root element; XML nested deeper than MAX_XML_DEPTH is refused as it is read."""
+    parser = ET.XMLPullParser(events=("start", "end"))
+    root: ET.Element | None = None
+    depth = 0
     try:
-        return ET.fromstring(data)
+        for start in range(0, len(data), _FEED_BYTES):
+            parser.feed(data[start : start + _FEED_BYTES])
+            for event, element in parser.read_events():
+                if event == "end":
+                    depth -= 1
+                    continue
+                depth += 1
+                root = element if root is None else root
+                if depth > MAX_XML_DEPTH:
+                    raise LoaderError(source, f"{name} is nested more than {MAX_XML_DEPTH} levels deep, not a normal document; {_RESAVE}")
+        parser.close()
     except ET.ParseError as exc:
         raise LoaderError(source, f"broken XML in {name} ({exc}); {_RESAVE}") from None
+    if root is None:
+        raise LoaderError(source, f"broken XML in {name} (no element found); {_RESAVE}")
+    return root
 
 
 def _local(tag) -> str:

@@ -17,13 +17,13 @@ import codecs
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
 
+from loaders.archive import ZIP_READ_ERRORS, check_zip
 from loaders.base import check_readable_file, make_document, require_text
 from loaders.errors import LoaderError
 
@@ -55,6 +55,7 @@ def _require(module: str, source: str, what: str):
 def load_docx(path: Path, source: str) -> list[Document]:
     """One Document: paragraphs in body order, each table row as a "cell | cell" line."""
     check_readable_file(path, source)
+    check_zip(path, source, ".docx")
     docx = _require("docx", source, ".docx")
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
@@ -68,10 +69,10 @@ def load_docx(path: Path, source: str) -> list[Document]:
             elif block.text.strip():
                 lines.append(block.text)
         title = (document.core_properties.title or "").strip() or path.stem
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+    except (PackageNotFoundError, *ZIP_READ_ERRORS, KeyError, ValueError, SyntaxError) as exc:
         # lxml's XMLSyntaxError is a SyntaxError; a zip without word/document.xml is a KeyError.
         raise LoaderError(
-            source, f"not a valid .docx ({type(exc).__name__}: {exc}); open it in Word or LibreOffice and save it again"
+            source, f"not a valid .docx ({_why(exc)}); open it in Word or LibreOffice and save it again"
         ) from None
     return require_text([make_document("\n".join(lines), source, "docx", title=title)], source)
 
@@ -94,6 +95,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _why(exc: BaseException) -> str:
+    """"Type: message" on one line (openpyxl's messages span several), at most 300 characters."""
+    return f"{type(exc).__name__}: {_one_line(str(exc))[:300]}"
+
+
 # --------------------------------------------------------------------------------------------------
 # .pptx
 
@@ -101,6 +107,7 @@ def _one_line(text: str) -> str:
 def load_pptx(path: Path, source: str) -> list[Document]:
     """One Document per slide with text (`page` = slide number): shapes, tables, groups, then notes."""
     check_readable_file(path, source)
+    check_zip(path, source, ".pptx")
     pptx = _require("pptx", source, ".pptx")
     from pptx.exc import PackageNotFoundError
 
@@ -116,10 +123,10 @@ def load_pptx(path: Path, source: str) -> list[Document]:
                     lines.append("")
                     lines.append(notes.text.strip())
             documents.append(make_document("\n".join(lines).strip(), source, "pptx", title=title, page=number))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+    except (PackageNotFoundError, *ZIP_READ_ERRORS, KeyError, ValueError, SyntaxError) as exc:
         raise LoaderError(
             source,
-            f"not a valid .pptx ({type(exc).__name__}: {exc}); open it in PowerPoint or LibreOffice and save it again",
+            f"not a valid .pptx ({_why(exc)}); open it in PowerPoint or LibreOffice and save it again",
         ) from None
     return require_text(documents, source)
 
@@ -151,6 +158,7 @@ def load_xlsx(path: Path, source: str) -> list[Document]:
     The workbook is streamed (read-only mode), and formulas give their cached values.
     """
     check_readable_file(path, source)
+    check_zip(path, source, ".xlsx")
     openpyxl = _require("openpyxl", source, ".xlsx")
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
@@ -158,9 +166,9 @@ def load_xlsx(path: Path, source: str) -> list[Document]:
     documents: list[Document] = []
     try:
         workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, SyntaxError, OSError) as exc:
+    except (InvalidFileException, *ZIP_READ_ERRORS, KeyError, ValueError, SyntaxError) as exc:
         raise LoaderError(
-            source, f"not a valid .xlsx ({type(exc).__name__}: {exc}); open it in Excel or LibreOffice and save it again"
+            source, f"not a valid .xlsx ({_why(exc)}); open it in Excel or LibreOffice and save it again"
         ) from None
     try:
         for sheet in workbook.worksheets:
@@ -178,9 +186,9 @@ def load_xlsx(path: Path, source: str) -> list[Document]:
                     continue
                 text = _record(header, values, get_column_letter)
                 documents.append(make_document(text, source, "xlsx", title=sheet.title, row_id=f"{sheet.title}!{number}"))
-    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+    except (*ZIP_READ_ERRORS, KeyError, ValueError, SyntaxError) as exc:
         raise LoaderError(
-            source, f"not a valid .xlsx ({type(exc).__name__}: {exc}); open it in Excel or LibreOffice and save it again"
+            source, f"not a valid .xlsx ({_why(exc)}); open it in Excel or LibreOffice and save it again"
         ) from None
     finally:
         workbook.close()

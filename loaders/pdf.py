@@ -1,4 +1,8 @@
-"""PDF files through pypdf: one Document per page, `page` 1-based."""
+"""PDF files through pypdf: one Document per page, `page` 1-based.
+
+Pages without a text layer (scans) are read by OCR (loaders/ocr.py: Tesseract, Korean + English);
+their Documents look like any other page's, `page` included, so citations keep page numbers.
+"""
 
 from __future__ import annotations
 
@@ -43,10 +47,33 @@ def load_pdf_bytes(data: bytes, source: str, default_title: str | None = None) -
     except LoaderError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise LoaderError(source, f"unreadable PDF ({exc}); check that the file is a valid PDF") from exc
+        raise LoaderError(source, f"unreadable PDF ({' '.join(str(exc).split())[:300]}); check that the file is a valid PDF") from exc
+    documents = _ocr_pages_without_text(data, documents, source)
     if not any(doc.page_content.strip() for doc in documents):
-        raise LoaderError(source, "PDF has no extractable text (scanned images?); run OCR on it first")
+        raise LoaderError(source, "PDF has no extractable text, and OCR found none either; check that the pages show text")
     return require_text(documents, source)
+
+
+def _ocr_pages_without_text(data: bytes, documents: list[Document], source: str) -> list[Document]:
+    from loaders.ocr import ocr_pdf_pages, tesseract_missing
+
+    blank = [doc.metadata["page"] for doc in documents if not doc.page_content.strip()]
+    if not blank:
+        return documents
+    missing = tesseract_missing()
+    if missing:
+        if len(blank) == len(documents):
+            raise LoaderError(source, f"PDF has no extractable text (scanned images?); {missing}")
+        # Blank separator pages are common in text PDFs: skip the pages rather than fail the file.
+        log.warning("%s: %d page(s) without text skipped; %s", source, len(blank), missing)
+        return documents
+    texts = ocr_pdf_pages(data, blank, source)
+    return [
+        make_document(texts[doc.metadata["page"]], source, "pdf", title=doc.metadata.get("title"), page=doc.metadata["page"])
+        if doc.metadata["page"] in texts
+        else doc
+        for doc in documents
+    ]
 
 
 def _pdf_title(reader) -> str | None:

@@ -187,6 +187,16 @@ def _sqlite_query_only(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA query_only = ON")
     finally:
         cursor.close()
+    # query_only refuses writes only after ATTACH DATABASE 'x' or VACUUM INTO 'x' has created the
+    # file x; the authorizer refuses them (and DETACH) before SQLite touches the file system.
+    if hasattr(dbapi_connection, "set_authorizer"):
+        dbapi_connection.set_authorizer(_sqlite_authorizer)
+
+
+def _sqlite_authorizer(action: int, *_args) -> int:
+    import sqlite3
+
+    return sqlite3.SQLITE_DENY if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH) else sqlite3.SQLITE_OK
 
 
 def _read_only(connection):

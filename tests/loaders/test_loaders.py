@@ -119,7 +119,7 @@ def test_expand_sources_recursive_skips_hidden_and_unsupported(tmp_path):
     supported = ("a.md", "sub/b.txt", "sub/deeper/c.pdf", "sub/page.HTML", "z.markdown", "sub/data.csv", "sub/보고서.hwpx")
     for rel in supported:
         (root / rel).write_text("x", encoding="utf-8")
-    for rel in (".git/config.md", ".hidden_dir/d.txt", ".secret.md", "image.png", "sub/notes.odt", "noext"):
+    for rel in (".git/config.md", ".hidden_dir/d.txt", ".secret.md", "clip.mp4", "sub/notes.odt", "noext"):
         (root / rel).write_text("x", encoding="utf-8")
     expanded = expand_sources([str(root)])
     assert expanded == sorted(str(root / rel) for rel in supported)
@@ -133,9 +133,9 @@ def test_expand_sources_passes_through_files_urls_and_db_urls(tmp_path):
 
 
 def test_directory_without_supported_files_is_an_error(tmp_path):
-    empty_dir = tmp_path / "only_images"
+    empty_dir = tmp_path / "only_videos"
     empty_dir.mkdir()
-    (empty_dir / "pic.png").write_bytes(b"\x89PNG")
+    (empty_dir / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
     assert expand_sources([str(empty_dir)]) == [str(empty_dir)]
     with pytest.raises(LoaderError, match="no supported files in directory") as info:
         load_source(str(empty_dir))
