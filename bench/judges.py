@@ -353,7 +353,7 @@ def main() -> None:
         judges[f"structured+nli:{model}"] = StructuredJudge(meaning=judges[f"nli:{model}"])
     if args.llm:
         from rag_app.config import Settings
-        from rag_app.generate import make_chat_model
+        from rag_app.llm.generate import make_chat_model
 
         judges["llm"] = LLMJudge(make_chat_model(Settings()))
         judges["structured+llm"] = StructuredJudge(meaning=judges["llm"])

@@ -111,6 +111,8 @@ def location_of(meta: dict[str, Any]) -> str | None:
         return f"{'slide' if meta.get('source_type') == 'pptx' else 'page'} {meta['page']}"
     if meta.get("row_id") is not None:
         return f"row {meta['row_id']}"
+    if meta.get("location"):  # JSON pointer, "line 7", "lines 10-42", "cell 3" (loaders/base.py)
+        return str(meta["location"])
     return None
 
 

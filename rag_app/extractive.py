@@ -432,21 +432,32 @@ class Vocabulary:
     """
 
     def __init__(self, terms):
-        self.terms = set(terms)
-        self._pieces: set[str] | None = None
+        # A live mapping (the BM25 index's document frequencies) is kept as is, so a write that
+        # adds terms costs no copy here; `learn` adds their compound pieces.
+        self.terms = terms if isinstance(terms, (dict, set)) else set(terms)
+        self._pieces: set[str] = set()
+        self._learned: int | None = None  # how many terms of the list given to `learn` have their pieces
+
+    def learn(self, term_list: list[str]) -> None:
+        """Add the pieces of terms appended to `term_list` since the last call (an append-only list)."""
+        fresh, self._learned = term_list[self._learned or 0 :], len(term_list)
+        self._pieces.update(_pieces(fresh))
 
     def __contains__(self, term: str) -> bool:
         if term in self.terms:
             return True
         if term.isascii() or len(term) < 2:
             return False
-        if self._pieces is None:  # built on first need: every 2-6 syllable piece of a Korean term
-            self._pieces = {
-                t[i:j] for t in self.terms if not t.isascii() for i in range(len(t)) for j in range(i + 2, min(len(t), i + 6) + 1)
-            }
+        if self._learned is None:  # no term list given: the pieces of the terms themselves, once
+            self.learn(list(self.terms))
         if term in self._pieces:
             return True
         return any(term[:i] in self.terms and term[i:] in self.terms for i in range(1, len(term)))
+
+
+def _pieces(terms) -> set[str]:
+    """Every 2-6 syllable piece of each Korean term."""
+    return {t[i:j] for t in terms if not t.isascii() for i in range(len(t)) for j in range(i + 2, min(len(t), i + 6) + 1)}
 
 
 def _contains(term: str, terms: set[str], text: str) -> bool:

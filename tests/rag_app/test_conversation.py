@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag_app.answer import Answer
-from rag_app.conversation import Turn, heuristic_rewrite, looks_like_follow_up
+from rag_app.llm.conversation import Turn, heuristic_rewrite, looks_like_follow_up
 
 PREVIOUS = [Turn("아이폰 15는 언제 출시됐나요?", "아이폰 15는 언제 출시됐나요?", Answer("", "", False, []))]
 

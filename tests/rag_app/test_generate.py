@@ -13,7 +13,7 @@ from rag_app import RagApp
 from rag_app.answer import ABSTAIN_EN, ABSTAIN_KO, Answer
 from rag_app.cli import main
 from rag_app.errors import ConfigError, ProviderError
-from rag_app.generate import build_messages, describe_provider_error, is_abstention
+from rag_app.llm.generate import build_messages, describe_provider_error, is_abstention
 from tests.llm_servers import GeminiServer, OpenAIServer, Reply, scripted
 
 QUESTION = "RAG는 어떻게 작동하나요?"
@@ -39,7 +39,7 @@ def test_openai_grounded_answer_with_verified_citations(sample_app):
     assert answer.citations[0].text == answer.chunks[0].text  # [1] is the first context block
     assert [(s.citations, s.supported) for s in answer.sentences] == [([1], True)]
     # The model saw the Korean rules, numbered blocks and the question; the key went as a header.
-    assert "[1] (" in request.last_user and "[5] (" in request.last_user and QUESTION in request.last_user
+    assert "<document index=\"1\"" in request.last_user and "<document index=\"5\"" in request.last_user and QUESTION in request.last_user
     assert "모든 문장 끝에" in request.system and ABSTAIN_KO in request.system
     assert request.api_key == "sk-test"
 
@@ -96,7 +96,7 @@ def test_gemini_answer_and_stream(sample_app):
         requests = list(server.requests)
     assert answer.provider == "gemini:gemini-2.5-flash"
     assert answer.answer == GROUNDED and answer.citations[0].source.endswith("07_rag.md")
-    assert requests[0].api_key == "gk-test" and "[1] (" in requests[0].last_user
+    assert requests[0].api_key == "gk-test" and "<document index=\"1\"" in requests[0].last_user
     assert requests[1].stream and len(items) > 2 and "".join(items[:-1]) == GROUNDED
     assert items[-1].answer == GROUNDED
 
@@ -110,8 +110,8 @@ def test_agent_searches_twice_and_cites_passages_from_both_searches(sample_app, 
         if len(tool_results) == 1:
             return Reply(tool_calls=[("search_documents", {"query": "BM25 점수 계산"})])
         # Cite the first passage of each search: the numbers the tool results showed.
-        first = re.search(r"\[(\d+)\] \(", tool_results[0]["content"]).group(1)
-        second_numbers = re.findall(r"\[(\d+)\] \(", tool_results[1]["content"])
+        first = re.search(r"<document index=\"(\d+)\"", tool_results[0]["content"]).group(1)
+        second_numbers = re.findall(r"<document index=\"(\d+)\"", tool_results[1]["content"])
         fresh = next(n for n in second_numbers if int(n) > 5)
         return Reply(text=f"RAG는 관련 문서를 검색해 근거로 답을 생성합니다 [{first}]. BM25는 단어 빈도로 점수를 매깁니다 [{fresh}].")
 
@@ -208,7 +208,7 @@ def test_prompt_language_follows_the_question(sample_app):
     app, _ = sample_app
     chunks = app.retrieve("What is BM25?", k=2)
     (_, system), (_, user) = build_messages("What is BM25?", chunks)
-    assert system.startswith("You answer questions") and user.startswith("Documents:") and "[2] (" in user
+    assert system.startswith("You answer questions") and user.startswith("Documents:") and '<document index="2" source="' in user
     assert is_abstention("문서에 해당 정보가 나와 있지 않습니다.", has_citations=False)
     assert not is_abstention("가격은 나와 있지 않지만 출시일은 9월입니다 [1].", has_citations=True)
 
@@ -244,7 +244,7 @@ def test_real_openai_compatible_server(sample_app):
 
 
 def test_llm_reranker_reorders_by_the_models_ranking(sample_app):
-    from rag_app.llm_rerank import parse_ranking
+    from rag_app.llm.llm_rerank import parse_ranking
 
     assert parse_ranking("3, 1, 3, 9, 2", 4) == [2, 0, 1]
     assert parse_ranking("순위: [2] > [1]", 3) == [1, 0]
@@ -258,7 +258,7 @@ def test_llm_reranker_reorders_by_the_models_ranking(sample_app):
         prompt = server.requests[0].last_user
     assert [c.id for c in reranked] == [plain[3].id, plain[1].id, plain[0].id]  # listed first, then retrieval order
     assert [c.score for c in reranked] == [1.0, 0.8, 0.6]
-    assert "[5] " in prompt and question in prompt and "가장 관련 있는 구절" in prompt
+    assert "<document index=\"5\">" in prompt and question in prompt and "가장 관련 있는 구절" in prompt
     assert answer.reranker == "llm:openai:gpt-4o-mini"
     with pytest.raises(ConfigError, match="--rerank llm needs an LLM"):
         RagApp(home=app.settings.home, collection="samples", reranker="llm")
@@ -287,3 +287,40 @@ def test_llm_reranker_errors_scrub_the_key(sample_app):
     message = str(caught.value)
     assert message.startswith("openai:gpt-4o-mini: the request failed (")
     assert secret not in message and "bad request for key ***" in message
+
+
+def test_langchain_provider_builds_any_init_chat_model_model(sample_app):
+    """--provider langchain --model PROVIDER:MODEL goes through LangChain's init_chat_model; here
+    its openai integration, against the local server speaking the OpenAI protocol."""
+    app, _ = sample_app
+    with OpenAIServer(scripted([GROUNDED])) as server:
+        os.environ["OPENAI_API_KEY"] = "sk-from-env"  # the integration reads its own key
+        try:
+            answer = RagApp(
+                home=app.settings.home, collection="samples", provider="langchain", model="openai:scripted-model",
+                base_url=server.base_url,
+            ).ask(QUESTION)
+        finally:
+            del os.environ["OPENAI_API_KEY"]
+        request = server.requests[0]
+    assert answer.provider == "langchain:openai:scripted-model"
+    assert answer.answer == GROUNDED and [c.n for c in answer.citations] == [1]
+    assert request.model == "scripted-model" and request.api_key == "sk-from-env"
+    assert "<document index=\"1\"" in request.last_user
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (None, "the langchain provider needs --model PROVIDER:MODEL"),
+        ("claude", "the langchain provider needs --model PROVIDER:MODEL"),
+        ("nosuchvendor:model-1", "--model nosuchvendor:model-1: "),
+        ("anthropic:claude-sonnet-4-5", "pip install langchain-anthropic"),
+    ],
+)
+def test_langchain_provider_errors_are_one_line(sample_app, model, message):
+    app, _ = sample_app
+    asker = RagApp(home=app.settings.home, collection="samples", provider="langchain", model=model)
+    with pytest.raises(ProviderError) as info:
+        asker.ask(QUESTION)
+    assert message in str(info.value) and "\n" not in str(info.value)

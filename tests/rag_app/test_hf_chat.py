@@ -17,9 +17,9 @@ transformers = pytest.importorskip("transformers")
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage  # noqa: E402
 
-from rag_app import hf_chat  # noqa: E402
+from rag_app.llm import hf_chat  # noqa: E402
 from rag_app.errors import ConfigError, ProviderError, RagError  # noqa: E402
-from rag_app.hf_chat import (  # noqa: E402
+from rag_app.llm.hf_chat import (  # noqa: E402
     HFChatModel,
     StopStringBuffer,
     build_prompt,
@@ -417,7 +417,7 @@ def test_missing_transformers_gives_install_hint(monkeypatch, tmp_path):
 
 
 def test_import_is_cheap():
-    code = "import sys, rag_app.hf_chat; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    code = "import sys, rag_app.llm.hf_chat; print('torch' in sys.modules, 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -424,7 +424,7 @@ def test_new_collection_starts_empty_and_the_chat_says_so(page):
     assert "Traceback" not in page.content()
 
     page.click("button[role=tab]:has-text('지식 베이스')")
-    page.fill("#new-collection textarea, #new-collection input", "bad name!")
+    page.fill("#new-collection textarea, #new-collection input", "bad/name")
     page.click("#create-collection")
     page.wait_for_function("() => document.querySelector('#kb-info').innerText.includes('invalid collection name')")
 

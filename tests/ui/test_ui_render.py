@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from rag_app import ui
-from rag_app import ui_render as render
-from rag_app.ui_text import TEXT, t
+from rag_app.ui import render
+from rag_app.ui.text import TEXT, t
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -312,12 +312,18 @@ def test_safe_filenames():
 
 
 def test_collections_are_listed_from_home(tmp_path):
+    from indexes.catalogue import Catalogue, default_url
+
     assert ui.list_collections(tmp_path) == []
-    for name in ("beta", "alpha"):
-        (tmp_path / "collections" / name).mkdir(parents=True)
-        (tmp_path / "collections" / name / "manifest.sqlite").write_bytes(b"")
-    (tmp_path / "collections" / "half-made").mkdir()
-    assert ui.list_collections(tmp_path) == ["alpha", "beta"]
+    assert not (tmp_path / "catalogue.sqlite").exists()  # listing creates nothing
+    for name in ("beta", "회사규정"):
+        catalogue = Catalogue(default_url(tmp_path), name)
+        with catalogue.write_lock():
+            catalogue.commit_write([], [{"source": "a.txt", "source_type": "text", "title": "a"}], [], None)
+    half_made = Catalogue(default_url(tmp_path), "half-made")
+    with half_made.write_lock():
+        half_made.record_settings({"embedder": "hash"})  # settings only, never written to
+    assert ui.list_collections(tmp_path) == ["beta", "회사규정"]
 
 
 def test_session_settings_and_keys(tmp_path):

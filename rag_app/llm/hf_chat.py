@@ -1,6 +1,6 @@
 """A LangChain chat model for a local Hugging Face causal LM (`--provider hf`).
 
-    from rag_app.hf_chat import HFChatModel
+    from rag_app.llm.hf_chat import HFChatModel
     llm = HFChatModel(model="naver-hyperclovax/HyperCLOVAX-SEED-Text-Instruct-1.5B")
     llm.invoke([SystemMessage("..."), HumanMessage("RAG는 어떻게 작동하나요?")]).content
     for chunk in llm.stream(messages): print(chunk.content, end="")

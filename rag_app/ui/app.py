@@ -1,7 +1,7 @@
 """The Gradio chat app (`rag-app serve`): chat with cited answers, a knowledge base, settings.
 
 Every answer, ingestion and removal goes through the SDK (`RagApp`, `ChatSession`); this module
-only keeps per-browser-session state and turns SDK results into HTML (rag_app/ui_render.py).
+only keeps per-browser-session state and turns SDK results into HTML (rag_app/ui/render.py).
 Gradio is imported inside `build`/`run`, so importing this module (the CLI does) stays light.
 
     from rag_app.config import Settings
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag_app.ui_text import LANGUAGES, t
+from rag_app.ui.text import LANGUAGES, t
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ MAX_SHARED_APPS = 4  # RagApp instances kept for questions (each holds an embedd
 ASK_CONCURRENCY = 4  # questions answered at the same time (ingestion runs in its own queue)
 STREAM_INTERVAL_S = 0.08  # shortest time between two updates of a streaming answer
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+PENDING_DIR = ".pending"  # uploads wait here, beside the stored copies, until they are in the index
 PROVIDERS = ("extractive", "openai", "gemini", "hf", "openai-compatible")
 MODES = ("hybrid", "dense", "bm25", "tfidf")
 KEY_FIELDS = {"openai": "openai_api_key", "gemini": "google_api_key"}
@@ -108,7 +109,7 @@ def launch_kwargs(settings, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> dic
     """Options for `Blocks.launch` (Gradio 6 takes theme, CSS and head there, not in `Blocks`)."""
     import gradio as gr
 
-    from rag_app.ui_render import CSS, IME_GUARD
+    from rag_app.ui.render import CSS, IME_GUARD
 
     theme = gr.themes.Soft(
         primary_hue="indigo",
@@ -130,12 +131,11 @@ def launch_kwargs(settings, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> dic
 
 
 # ---- collections and uploads --------------------------------------------------------------
-def list_collections(home: Path) -> list[str]:
-    """Names of the collections stored under `home` (see indexes/store.py for the layout)."""
-    root = Path(home) / "collections"
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "manifest.sqlite").is_file())
+def list_collections(home: Path, manifest_url: str | None = None) -> list[str]:
+    """Names of the collections in the catalogue (under `home` unless `manifest_url` says where)."""
+    from indexes.store import list_collections as stored_collections
+
+    return stored_collections(home, manifest_url)
 
 
 def uploads_root(settings) -> Path:
@@ -257,8 +257,8 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
     from loaders.errors import RagError
     from rag_app.app import SourceReport
     from rag_app.config import Settings
-    from rag_app.conversation import ChatSession
-    from rag_app import ui_render as render
+    from rag_app.llm.conversation import ChatSession
+    from rag_app.ui import render
 
     settings = settings or Settings()
     lang = lang if lang in LANGUAGES else "ko"
@@ -295,7 +295,7 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
             if infos
             else t(session.lang, "collection_empty", name=session.collection)
         )
-        choices = sorted(set(list_collections(settings.home)) | {session.collection})
+        choices = sorted(set(list_collections(settings.home, settings.manifest_url)) | {session.collection})
         return (
             render.render_sources_table(infos, session.lang, display),
             info_line,
@@ -357,7 +357,7 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
                 with gr.Row():
                     collection = tr(
                         gr.Dropdown(
-                            choices=sorted(set(list_collections(settings.home)) | {initial.collection}),
+                            choices=sorted(set(list_collections(settings.home, settings.manifest_url)) | {initial.collection}),
                             value=initial.collection, label=t(lang, "collection"), elem_id="collection", scale=2,
                         ),
                         label="collection",
@@ -472,44 +472,53 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
         # -- knowledge base
         def ingest(paths, url_text, session: UISession, progress=gr.Progress()):
             lang_ = session.lang
-            jobs: list[tuple[str, str | None, bool]] = []  # (source, refusal, file existed before)
+            # (source to ingest, refusal, where an upload is kept once it is in the index). An upload
+            # is staged in .pending/ beside the stored copy and replaces it only after its ingestion
+            # succeeded, so a failed re-upload leaves the old file, which the index still matches.
+            jobs: list[tuple[str, str | None, Path | None]] = []
             for path in paths or []:
                 name = safe_filename(Path(path).name)
                 refusal = render.check_upload(name, Path(path).stat().st_size, max_upload_mb, SUPPORTED_SUFFIXES, lang_)
                 if refusal:
-                    jobs.append((name, refusal, False))
+                    jobs.append((name, refusal, None))
                     continue
                 target = uploads / session.collection / name
-                existed = target.exists()
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-                jobs.append((str(target), None, existed))
+                staged = target.parent / PENDING_DIR / name
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, staged)
+                jobs.append((str(staged), None, target))
             good_urls, refused = render.parse_urls(url_text, lang_)
-            jobs += [(url, None, True) for url in good_urls] + [(line, why, False) for line, why in refused]
+            jobs += [(url, None, None) for url in good_urls] + [(line, why, None) for line, why in refused]
             if not jobs:
                 return f'<p class="ingest-empty">{render.esc(t(lang_, "nothing_to_ingest"))}</p>', *kb_views(session), gr.update(), gr.update()
             reports = []
             todo = sum(1 for _, refusal, _ in jobs if refusal is None)
             done = 0
-            for source, refusal, existed in jobs:
+            for source, refusal, target in jobs:
                 if refusal is not None:
                     reports.append(SourceReport(source=source, status="failed", error=refusal))
                     continue
                 progress((done, todo), desc=t(lang_, "ingesting", name=display(source)))
+                # URLs typed into the app are fetched in safe mode: public addresses only, unless
+                # the operator allows more (RAG_APP_URL_ALLOW); every redirect is checked.
+                options = {"safe_urls": True, "stored_as": {source: str(target)} if target is not None else None}
                 try:
-                    report = pool.get(session).ingest([source])[0]
+                    report = pool.get(session).ingest([source], **options)[0]
                 except RagError as exc:
                     report = SourceReport(source=source, status="failed", error=session.redact(str(exc)))
                 except Exception as exc:  # noqa: BLE001 - one bad source never stops the others
                     report = SourceReport(source=source, status="failed", error=unexpected(session, exc, "ingestion"))
-                if report.status == "failed" and not existed and is_file_source(source):
-                    Path(source).unlink(missing_ok=True)  # keep no copy of a file that is not in the index
+                if target is not None:
+                    if report.status == "failed":
+                        Path(source).unlink(missing_ok=True)  # the stored copy (if any) stays as it is
+                    else:
+                        os.replace(source, target)
                 reports.append(report)
                 done += 1
             progress((todo, todo))
             # Uploaded files by their name; refused lines exactly as typed.
-            names = {source: display(source) for source, refusal, _ in jobs if refusal is None}
-            return render.render_reports(reports, lang_, lambda s: names.get(s, s)), *kb_views(session), None, ""
+            names = {source: display(source) if refusal is None else source for source, refusal, _ in jobs}
+            return render.render_reports(reports, lang_, lambda s: names.get(s, display(s))), *kb_views(session), None, ""
 
         def remove(session: UISession, evt: gr.EventData):
             source = (getattr(evt, "_data", None) or {}).get("source")
@@ -593,9 +602,9 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
 
         apply.click(
             apply_settings, inputs=[provider, model, base_url, api_key, mode, k, flow, session_state],
-            outputs=[settings_status, api_key], api_visibility="private",
+            outputs=[settings_status, api_key],
         )
-        forget.click(forget_key, inputs=[session_state], outputs=[settings_status, api_key], api_visibility="private")
+        forget.click(forget_key, inputs=[session_state], outputs=[settings_status, api_key])
 
         # -- language and first load
         def switch_language(lang_: str, session: UISession):
@@ -619,5 +628,10 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
             return table, info_line, choices
 
         demo.load(on_load, inputs=[session_state], outputs=[sources_table, kb_info, collection])
+    # Every event returns HTML rendered for this page, so none is an API: private events are left
+    # out of /gradio_api/info and the API page, and gradio_client refuses them. Programs use
+    # `rag-app api` (JSON, OpenAI-compatible; rag_app/serve/api.py) over the same RagApp.
+    for event in demo.fns.values():
+        event.api_visibility = "private"
     demo.queue(default_concurrency_limit=8)
     return demo

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote, unquote, urlparse
 
 from rag_app.grounding import MARKER, markers_in, split_cited_sentences, strip_markers
-from rag_app.ui_text import t
+from rag_app.ui.text import t
 
 FILE_ROUTE = "/gradio_api/file="
 

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator, Protocol
 
 from rag_app.answer import Answer, is_korean
-
-if TYPE_CHECKING:
-    from rag_app.app import RagApp
 
 # Openers that mark a follow-up ("then what about...", "and ...").
 _FOLLOW_UP_OPENERS = re.compile(
@@ -107,11 +104,20 @@ def llm_rewrite(chat_model, question: str, history: list[Turn]) -> str | None:
     return rewritten if rewritten and rewritten != question else None
 
 
+class Answerer(Protocol):
+    """What a conversation needs of its app (a `RagApp`): answers that take the history. Typed by
+    role, so this package never imports rag_app.app (which imports it lazily)."""
+
+    def ask(self, question: str, *, history: list[Turn] | None = None, **options) -> Answer: ...
+
+    def stream(self, question: str, *, history: list[Turn] | None = None, **options) -> Iterator[str | Answer]: ...
+
+
 @dataclass
 class ChatSession:
     """A conversation over one RagApp: `ask` and `stream` remember each turn."""
 
-    app: RagApp
+    app: Answerer
     history: list[Turn] = field(default_factory=list)
 
     def ask(self, question: str, **options) -> Answer:
