@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval.datasets import read_beir_json, read_squad, sample  # noqa: E402
 from eval.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k, unique_in_order  # noqa: E402
-from indexes.bm25 import Bm25Index  # noqa: E402
+from indexes.lexical import LexicalIndex  # noqa: E402
 from indexes.errors import TokenizerError  # noqa: E402
 from indexes.morphemes import get_term_function, whitespace_terms  # noqa: E402
 from indexes.retrieval import MIN_CANDIDATES, reciprocal_rank_fusion, weighted_fusion, z_score_fusion  # noqa: E402
@@ -117,7 +117,7 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
     matrix = np.stack([records[cid]["embedding"] for cid in ids])
     source_of = [records[cid]["metadata"]["source"] for cid in ids]
     texts = [records[cid]["text"] for cid in ids]
-    bm25_white = Bm25Index.build(ids, [whitespace_terms(t) for t in texts], "bench")
+    bm25_white = LexicalIndex.build(ids, [whitespace_terms(t) for t in texts])
     # Other tokenizers for BM25 (the course's comparison); Okt/MeCab only when installed.
     other_terms = {"sentencepiece (NSMC, 8k unigram)": nsmc_sentencepiece(args.cache).tokenize}
     for spec in ("okt", "mecab"):
@@ -130,7 +130,7 @@ def run_dataset(name: str, args) -> tuple[dict, dict]:
     other_bm25 = {}
     for name, terms in other_terms.items():
         started = time.perf_counter()
-        other_bm25[name] = (terms, Bm25Index.build(ids, [terms(t) for t in texts], "bench"))
+        other_bm25[name] = (terms, LexicalIndex.build(ids, [terms(t) for t in texts]))
         print(f"(bm25 {name}: {len(texts)} chunks tokenized in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
     tfidf = app.store.tfidf()
 

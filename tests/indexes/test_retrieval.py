@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from indexes.bm25 import Bm25Index
+from indexes.lexical import LexicalIndex
 from indexes.retrieval import MODES, RetrievedChunk, min_max, reciprocal_rank_fusion, weighted_fusion
 from rag_app.errors import ConfigError, RagError
 
@@ -52,7 +52,7 @@ def test_reciprocal_rank_fusion_small_k():
 
 
 def test_bm25_idf_hand_computed():
-    index = Bm25Index.build(["c1", "c2", "c3"], [["토큰", "검색"], ["검색"], ["모델"]], version="v")
+    index = LexicalIndex.build(["c1", "c2", "c3"], [["토큰", "검색"], ["검색"], ["모델"]])
     assert index.idf("검색") == pytest.approx(math.log(1 + (3 - 2 + 0.5) / (2 + 0.5)))
     assert index.idf("모델") == pytest.approx(math.log(1 + (3 - 1 + 0.5) / (1 + 0.5)))
     assert index.idf("없음") == pytest.approx(math.log(1 + 3.5 / 0.5))
