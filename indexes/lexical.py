@@ -16,8 +16,10 @@ index, so its cost per written chunk stays constant. Snapshots (`save`/`load`) a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -258,9 +260,11 @@ class LexicalIndex:
     def load(cls, directory: Path) -> "LexicalIndex | None":
         try:
             header = json.loads((directory / "index.json").read_text())
-            arrays = np.load(directory / "postings.npz")
-        except (OSError, ValueError):
-            return None
+            arrays = dict(np.load(directory / "postings.npz"))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None  # missing or damaged: the caller rebuilds
+        if len(arrays["length"]) != len(header["ids"]) or len(arrays["term_ptr"]) > len(header["terms"]) + 1:
+            return None  # not one writer's pair of files: rebuild rather than trust it
         index = cls(header["k1"], header["b"])
         index.seq, index.epoch = int(header["seq"]), header["epoch"]
         index.ids, index.terms = header["ids"], header["terms"]
@@ -297,8 +301,9 @@ class LexicalResult:
 
 
 def write_snapshot(view: dict, directory: Path) -> None:
-    """Write a `snapshot_view` to `directory`, swapped in whole."""
-    tmp = directory.with_name(directory.name + ".tmp")
+    """Write a `snapshot_view` to `directory`, swapped in whole. Each writer (several processes
+    may share a home) fills its own temporary folder, so two never mix their files."""
+    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     np.savez(tmp / "postings.npz", **view["arrays"])

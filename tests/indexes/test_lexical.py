@@ -78,3 +78,16 @@ def test_snapshot_view_survives_writes_made_while_it_is_written(tmp_path):
         LexicalIndex.build(list(docs), list(docs.values())).search(query, 5, also=["c1"]).extra["c1"],
         rtol=1e-6,
     )
+
+
+def test_a_damaged_or_mismatched_snapshot_is_not_loaded(tmp_path):
+    docs = corpus(20, seed=5)
+    index = LexicalIndex.build(list(docs), list(docs.values()))
+    index.save(tmp_path / "snap")
+    assert sorted(LexicalIndex.load(tmp_path / "snap").live_ids()) == sorted(docs)
+    other = LexicalIndex.build(["x"], [["형태소"]])
+    other.save(tmp_path / "other")
+    (tmp_path / "other" / "index.json").replace(tmp_path / "snap" / "index.json")  # header of one, arrays of another
+    assert LexicalIndex.load(tmp_path / "snap") is None
+    (tmp_path / "other" / "postings.npz").write_bytes(b"not a zip")
+    assert LexicalIndex.load(tmp_path / "other") is None
