@@ -253,18 +253,15 @@ class Catalogue:
     def exists(self) -> bool:
         return self.meta("epoch") is not None
 
-    def epoch(self) -> str | None:
-        """Made when the collection's first write commits; tells a rebuilt catalogue from the old one."""
-        return self.meta("epoch")
-
-    def last_seq(self) -> int:
+    def state(self) -> tuple[str | None, int]:
+        """(epoch, last change number) in one round trip: what every question checks first. The
+        epoch is made when the collection's first write commits; it tells a rebuilt catalogue from
+        the old one."""
+        epoch = select(meta_table.c.value).where(meta_table.c.collection == self.collection, meta_table.c.key == "epoch")
+        seq = select(func.max(changes_table.c.seq)).where(changes_table.c.collection == self.collection)
         with self.engine.connect() as connection:
-            return int(
-                connection.execute(
-                    select(func.max(changes_table.c.seq)).where(changes_table.c.collection == self.collection)
-                ).scalar()
-                or 0
-            )
+            row = connection.execute(select(epoch.scalar_subquery(), seq.scalar_subquery())).first()
+        return row[0], int(row[1] or 0)
 
     def sources(self) -> list[tuple]:
         table = sources_table

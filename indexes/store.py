@@ -459,8 +459,8 @@ class ChunkStore:
     # ---- reads ----------------------------------------------------------------------------
     def version(self) -> str:
         """Changes on every write (the catalogue's epoch and last change number)."""
-        epoch = self.catalogue.epoch()
-        return f"{epoch}:{self.catalogue.last_seq()}" if epoch else "empty"
+        epoch, seq = self.catalogue.state()
+        return f"{epoch}:{seq}" if epoch else "empty"
 
     def bm25(self) -> LexicalIndex:
         """The collection's BM25 index, brought up to the catalogue's last change: from memory,
@@ -468,7 +468,7 @@ class ChunkStore:
         after it applied one by one. Another process's writes arrive the same way."""
         with _key_lock(self._key):
             index = _lexical.get(self._key)
-            seq, epoch = self.catalogue.last_seq(), self.catalogue.epoch()
+            epoch, seq = self.catalogue.state()
             if index is None or index.epoch != epoch or index.seq > seq:
                 index = LexicalIndex.load(self.snapshot_directory)
                 if index is None or index.epoch != epoch or index.seq > seq or (index.k1, index.b) != (BM25_K1, BM25_B):
