@@ -139,11 +139,11 @@ def _engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
             @event.listens_for(engine, "connect")
-            def _sqlite_pragmas(connection, _record):  # WAL: readers never wait for the writer
+            def _sqlite_pragmas(connection, _record):
                 cursor = connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
+
 
         else:
             try:
@@ -152,7 +152,10 @@ def _engine(url: str) -> Engine:
                 raise StoreError(f"cannot use catalogue URL {parsed.render_as_string(hide_password=True)} ({exc})") from None
         for attempt in range(5):
             try:
-                schema.create_all(engine)
+                if parsed.get_backend_name() == "sqlite":
+                    _init_sqlite(engine, parsed.database)
+                else:
+                    schema.create_all(engine)
                 break
             except Exception as exc:
                 # Two processes creating the tables at once: the loser sees "already exists" (SQLite)
@@ -165,6 +168,27 @@ def _engine(url: str) -> Engine:
                 raise StoreError(f"cannot open the catalogue at {shown} ({str(exc).splitlines()[0]})") from None
         _engines[url] = engine
         return engine
+
+
+def _init_sqlite(engine: Engine, database: str | None) -> None:
+    """WAL mode (readers never wait for the writer) and the tables, set up by one process at a time.
+
+    Switching a new file to WAL needs an exclusive lock, and two processes switching at once make
+    one fail at once with "database is locked" (SQLite's deadlock rule skips the busy timeout), so
+    the switch and the table creation run under a lock file beside the database. WAL mode is
+    stored in the file: later connections need not set it again."""
+    if not database or database == ":memory:":
+        schema.create_all(engine)
+        return
+    with open(f"{database}.init-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # held for milliseconds; the busy timeout covers writers
+        try:
+            with engine.connect() as connection:
+                if connection.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
+                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            schema.create_all(engine)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _lock_key(collection: str) -> int:

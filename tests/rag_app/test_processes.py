@@ -296,3 +296,39 @@ def test_a_writer_that_waits_too_long_gets_one_line_pointing_to_server_mode(tmp_
     finally:
         holder.kill()
         holder.wait(timeout=30)
+
+
+def _open_catalogue_at(path: str, start, results) -> None:
+    from indexes.catalogue import Catalogue, default_url
+
+    url = default_url(Path(path))
+    start.wait()
+    try:
+        Catalogue(url, "race").sources()
+        results.put("ok")
+    except Exception as exc:  # the StoreError a user would see
+        results.put(str(exc))
+
+
+def test_processes_opening_a_new_catalogue_at_once_all_succeed(tmp_path):
+    # Two ingests starting together on a fresh home once failed with "database is locked": both
+    # switched the new file to WAL at the same moment, and SQLite fails one of them at once.
+    import multiprocessing
+
+    import indexes.catalogue  # noqa: F401  (imported before the fork, so the workers start together)
+
+    context = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(15):
+        start, results = context.Barrier(6), context.Queue()
+        workers = [
+            context.Process(target=_open_catalogue_at, args=(str(tmp_path / f"home{round_}"), start, results))
+            for _ in range(6)
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=120) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        failures += [outcome for outcome in outcomes if outcome != "ok"]
+    assert failures == []
