@@ -16,6 +16,7 @@ updated by each write's change, never rebuilt from every chunk.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -25,9 +26,10 @@ import sys
 import threading
 import time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from langchain_core.documents import Document
@@ -111,8 +113,28 @@ def chroma_client(path: Path, url: str | None = None):
                     raise StoreError(f"cannot reach the Chroma server at {url} ({exc}); start it with: chroma run --path DIR") from None
             else:
                 path.mkdir(parents=True, exist_ok=True)
-                _clients[key] = chromadb.PersistentClient(path=key, settings=settings)
+                with chroma_setup_lock(path):
+                    _clients[key] = chromadb.PersistentClient(path=key, settings=settings)
         return _clients[key]
+
+
+@contextmanager
+def chroma_setup_lock(path: Path | None) -> Iterator[None]:
+    """Held while a process creates Chroma's tables or a collection in the directory `path`.
+
+    Embedded Chroma runs its migrations and creates collections without waiting for another
+    process doing the same: four processes opening a new directory at once failed 12 times in 80
+    ("table collections already exists", "database is locked"). Nothing to hold for a server
+    (`path` None), which orders its own requests."""
+    if path is None:
+        yield
+        return
+    with open(path.parent / f"{path.name}.setup-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # held for the setup only (well under a second)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def check_collection_name(name: str) -> str:
@@ -288,12 +310,13 @@ class ChunkStore:
             client = chroma_client(self.home / "chroma", self.chroma_url)
             # embedding_function=None: Chroma's default would download an ONNX model; we always
             # pass our own vectors.
-            self._chroma = client.get_or_create_collection(
-                self.store_name,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": self.embedder_name},
-            )
+            with chroma_setup_lock(None if self.chroma_url else self.home / "chroma"):
+                self._chroma = client.get_or_create_collection(
+                    self.store_name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": self.embedder_name},
+                )
         return self._chroma
 
     def _vectors(self, ids: list[str]) -> np.ndarray:

@@ -298,37 +298,66 @@ def test_a_writer_that_waits_too_long_gets_one_line_pointing_to_server_mode(tmp_
         holder.wait(timeout=30)
 
 
-def _open_catalogue_at(path: str, start, results) -> None:
-    from indexes.catalogue import Catalogue, default_url
+# Opens the catalogue, or the vector store, of a home at the moment its parent sends (on stdin),
+# so that all workers of a round reach the first open together.
+OPEN_AT_ONCE_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+import numpy as np
+from indexes.catalogue import Catalogue, default_url
+from indexes.store import ChunkStore
+what, home = sys.argv[1], Path(sys.argv[2])
+print("ready", flush=True)
+start = float(sys.stdin.readline())
+while time.time() < start:  # a busy wait: the race windows are a millisecond wide
+    pass
+try:
+    if what == "catalogue":
+        Catalogue(default_url(home), "race").sources()
+    else:
+        ChunkStore(home, "race", "test")._collection().upsert(ids=[f"p{os.getpid()}"], embeddings=np.ones((1, 3)))
+    print("ok", flush=True)
+except Exception as exc:  # what a user would see
+    print(f"{type(exc).__name__}: {exc}".splitlines()[0], flush=True)
+"""
 
-    url = default_url(Path(path))
-    start.wait()
-    try:
-        Catalogue(url, "race").sources()
-        results.put("ok")
-    except Exception as exc:  # the StoreError a user would see
-        results.put(str(exc))
+
+def _open_at_once(tmp_path, what: str, rounds: int, processes: int) -> list[str]:
+    """Each round, `processes` workers open `what` in one fresh home at the same moment; what
+    each one that failed said."""
+    failures = []
+    for round_ in range(rounds):
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE_SCRIPT, what, str(tmp_path / f"home{round_}")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=_env(),
+            )
+            for _ in range(processes)
+        ]
+        for worker in workers:
+            assert worker.stdout.readline().strip() == "ready"
+        start = time.time() + 0.3
+        for worker in workers:
+            worker.stdin.write(f"{start}\n")
+            worker.stdin.flush()
+        for worker in workers:
+            out, _ = worker.communicate(timeout=120)
+            if out.strip() != "ok":
+                failures.append(out.strip())
+    return failures
 
 
 def test_processes_opening_a_new_catalogue_at_once_all_succeed(tmp_path):
     # Two ingests starting together on a fresh home once failed with "database is locked": both
     # switched the new file to WAL at the same moment, and SQLite fails one of them at once.
-    import multiprocessing
+    assert _open_at_once(tmp_path, "catalogue", rounds=12, processes=6) == []
 
-    import indexes.catalogue  # noqa: F401  (imported before the fork, so the workers start together)
 
-    context = multiprocessing.get_context("fork")
-    failures = []
-    for round_ in range(15):
-        start, results = context.Barrier(6), context.Queue()
-        workers = [
-            context.Process(target=_open_catalogue_at, args=(str(tmp_path / f"home{round_}"), start, results))
-            for _ in range(6)
-        ]
-        for worker in workers:
-            worker.start()
-        outcomes = [results.get(timeout=120) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=60)
-        failures += [outcome for outcome in outcomes if outcome != "ok"]
-    assert failures == []
+def test_processes_opening_a_new_vector_store_at_once_all_succeed(tmp_path):
+    # Embedded Chroma's migrations and collection creation race between processes
+    # ("table collections already exists", "database is locked") unless they take turns.
+    assert _open_at_once(tmp_path, "vectors", rounds=8, processes=4) == []
