@@ -144,7 +144,6 @@ def _engine(url: str) -> Engine:
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
 
-
         else:
             try:
                 engine = create_engine(url, pool_pre_ping=True)
