@@ -81,10 +81,7 @@ class LexicalIndex:
     # ---- changes --------------------------------------------------------------------------
     def add(self, ids: list[str], token_lists: list[list[str]]) -> None:
         with self.lock:
-            for cid, tokens in zip(ids, token_lists):
-                if cid in self.position:
-                    self._delete_one(cid)
-                self._append(cid, tokens)
+            self._put_many(ids, token_lists)
             self._maybe_merge()
 
     def delete(self, ids: list[str]) -> None:
@@ -98,13 +95,22 @@ class LexicalIndex:
         """Changes from the catalogue's log, in order: ("add", id, terms) or ("del", id, None)."""
         with self.lock:
             for op, cid, tokens in changes:
-                if op == "del" or cid in self.position:
-                    if cid in self.position:
-                        self._delete_one(cid)
                 if op == "add" and tokens is not None:
-                    self._append(cid, tokens)
+                    self._put(cid, tokens)
+                elif cid in self.position:  # deleted, or added and gone again before this read
+                    self._delete_one(cid)
             self.seq = seq
             self._maybe_merge()
+
+    def _put_many(self, ids: list[str], token_lists: list[list[str]]) -> None:
+        for cid, tokens in zip(ids, token_lists):
+            self._put(cid, tokens)
+
+    def _put(self, cid: str, tokens: list[str]) -> None:
+        """Add a chunk, replacing the one stored under the same id."""
+        if cid in self.position:
+            self._delete_one(cid)
+        self._append(cid, tokens)
 
     def _append(self, cid: str, tokens: list[str]) -> None:
         position = len(self.ids)
@@ -284,10 +290,7 @@ class LexicalIndex:
     def build(cls, ids: list[str], token_lists: list[list[str]], k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
         index = cls(k1, b)
         with index.lock:
-            for cid, tokens in zip(ids, token_lists):
-                if cid in index.position:
-                    index._delete_one(cid)
-                index._append(cid, tokens)
+            index._put_many(ids, token_lists)
             index.merge()
         return index
 
