@@ -10,8 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 
 import openai
 import pytest
@@ -19,7 +17,7 @@ import requests
 
 from conftest import REPO_ROOT
 from rag_app.config import Settings
-from serve_corpus import RAG_QUESTION, build_home
+from serve_corpus import RAG_QUESTION, build_home, serving
 
 KEY = "test-key-123"
 
@@ -37,25 +35,10 @@ def corpus(tmp_path_factory):
 def server(corpus):
     """The API in a thread on a free 127.0.0.1 port, with an API key; yields its base URL."""
     from rag_app.serve.api import create_app
-    from rag_app.serve.http import listen, make_server, url_of
 
     home, _ = corpus
-    api = create_app(Settings(home=home, collection="docs", api_key=KEY), max_upload_mb=1)
-    sock = listen("127.0.0.1", 0)
-    uvicorn_server = make_server(api)
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(600):  # wait for start-up (not a timing assertion)
-        if uvicorn_server.started or not thread.is_alive():
-            break
-        time.sleep(0.05)
-    assert uvicorn_server.started
-    try:
-        yield url_of(sock)
-    finally:
-        uvicorn_server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serving(create_app(Settings(home=home, collection="docs", api_key=KEY), max_upload_mb=1)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

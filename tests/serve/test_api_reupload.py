@@ -4,13 +4,11 @@ the file the index still matches, over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 import requests
 
 from rag_app.config import Settings
+from serve_corpus import serving
 
 GOOD = "# 예산\n\n올해 연구 예산은 3억 원이다."
 
@@ -18,24 +16,10 @@ GOOD = "# 예산\n\n올해 연구 예산은 3억 원이다."
 @pytest.fixture
 def api(tmp_path):
     from rag_app.serve.api import create_app
-    from rag_app.serve.http import listen, make_server, url_of
 
     app = create_app(Settings(home=tmp_path / "home", collection="inbox", mode="bm25"), max_upload_mb=1)
-    sock = listen("127.0.0.1", 0)
-    server = make_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(600):  # wait for start-up (not a timing assertion)
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield url_of(sock), tmp_path / "home"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serving(app) as url:
+        yield url, tmp_path / "home"
 
 
 def upload(url: str, data: bytes) -> dict:
