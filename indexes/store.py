@@ -509,6 +509,13 @@ class ChunkStore:
                     _lexical_saved[self._key] = index.merges
             return index
 
+    def bm25_as_loaded(self) -> LexicalIndex:
+        """The BM25 index as this process last brought it up to date, without asking the catalogue
+        for newer changes: for the per-term lookups of a question whose retrieval just called
+        `bm25()` (one catalogue round trip per question, not one per term)."""
+        index = _lexical.get(self._key)
+        return index if index is not None else self.bm25()
+
     def _save_snapshot(self, index: LexicalIndex) -> None:
         """Write the snapshot in a background thread: the question that triggered a merge does not
         wait for the file (0.7 s at 100k chunks). Not a daemon: a CLI run finishes writing it."""

@@ -140,7 +140,7 @@ class RagApp:
                 # "Is this term anywhere in the collection?" needs BM25 over the same Kiwi terms.
                 known = self._known_term if self.settings.bm25_tokenizer == "kiwi" else None
                 self._generator = ExtractiveAnswerer(
-                    self.terms, lambda term: self.store.bm25().idf(term), known=known, embedder=self.e5
+                    self.terms, lambda term: self.store.bm25_as_loaded().idf(term), known=known, embedder=self.e5
                 )
             else:
                 from rag_app.llm.generate import make_generator
@@ -152,7 +152,7 @@ class RagApp:
         """Whether the collection contains `term` (Kiwi terms; see extractive.Vocabulary)."""
         from rag_app.extractive import Vocabulary
 
-        index = self.store.bm25()
+        index = self.store.bm25_as_loaded()
         if self._vocabulary is None or self._vocabulary[0] is not index:  # another index (e.g. reloaded)
             self._vocabulary = (index, Vocabulary(index.document_frequency))
         vocabulary = self._vocabulary[1]

@@ -191,3 +191,18 @@ def test_bm25_tokenizer_is_a_setting_and_a_collection_keeps_it(tmp_path):
     kiwi = RagApp(home=tmp_path / "home", collection="white")
     with pytest.raises(StoreError, match="built with tokenizer 'whitespace', not 'kiwi'; use --bm25-tokenizer whitespace"):
         kiwi.retrieve("형태소", k=1, mode="bm25")
+
+
+def test_a_question_asks_the_catalogue_for_changes_a_few_times_not_once_per_term(tmp_path, monkeypatch):
+    notes = _notes(tmp_path, ["# 도서관\n\n청운도서관은 평일에는 오후 9시까지, 주말에는 오후 5시까지 문을 연다."])
+    app = RagApp(home=tmp_path / "home", collection="roundtrips")
+    app.ingest(notes)
+    app.ask("주말에는 도서관이 몇 시에 닫아?")  # models and caches loaded
+    catalogue = app.store.catalogue
+    state, calls = catalogue.state, []
+    monkeypatch.setattr(catalogue, "state", lambda: calls.append(1) or state())
+    answer = app.ask("청운도서관 주말 운영 시간이 평일 운영 시간과 어떻게 달라?")
+    assert "오후 5시" in answer.answer
+    # Retrieval's BM25 and dense sides check for newer changes; the answerer's per-term idf and
+    # vocabulary lookups reuse the index they brought up to date (11 round trips before).
+    assert len(calls) <= 3, len(calls)
