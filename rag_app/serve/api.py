@@ -30,7 +30,6 @@ Errors are `{"error": {"message", "type"}}` with a matching status: 400 invalid_
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import threading
 import time
@@ -257,7 +256,7 @@ def create_app(settings: Settings, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_
 
 def _remove(collections: Collections, source: str, collection: str | None) -> dict[str, Any]:
     from loaders import is_file_source
-    from rag_app.ui import uploads_root
+    from rag_app.uploads import uploads_root
 
     app = collections.get(collection)
     with collections.write_lock:
@@ -344,8 +343,8 @@ def _ingest_uploads(app, files: list[UploadFile], max_upload_mb: float) -> list[
     is staged in .pending/ and replaces a stored copy of the same name only once it is in the index.
     A refused or failed file is reported and not kept; the others still ingest."""
     from loaders import SUPPORTED_SUFFIXES
-    from rag_app.ui import PENDING_DIR, safe_filename, uploads_root
     from rag_app.ui.render import check_upload
+    from rag_app.uploads import ingest_staged, safe_filename, staging_path, uploads_root
 
     folder = uploads_root(app.settings) / app.collection
     results = []
@@ -357,22 +356,12 @@ def _ingest_uploads(app, files: list[UploadFile], max_upload_mb: float) -> list[
             results.append(_report(name, None, "failed", error=f"{name}: {refusal}"))
             continue
         target = folder / name
-        staged = folder / PENDING_DIR / name
-        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged = staging_path(target)
         upload.file.seek(0)
         with staged.open("wb") as out:
             shutil.copyfileobj(upload.file, out)
-        try:
-            report = app.ingest([str(staged)], stored_as={str(staged): str(target)})[0]
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        if report.status == "failed":
-            staged.unlink(missing_ok=True)  # a stored copy (if any) stays: the index still matches it
-            source = None
-        else:
-            os.replace(staged, target)
-            source = report.source
+        report = ingest_staged(app.ingest, staged, target)
+        source = None if report.status == "failed" else report.source
         results.append(_report(name, source, report.status, report.chunks, report.embedded, report.removed, report.error))
     return results
 

@@ -13,7 +13,6 @@ Importing this package stays light (Gradio loads inside `build`/`run`/`launch_kw
 
 from rag_app.ui.app import (
     DEFAULT_MAX_UPLOAD_MB,
-    PENDING_DIR,
     AppPool,
     UISession,
     add_arguments,
@@ -22,9 +21,8 @@ from rag_app.ui.app import (
     list_collections,
     parse_auth,
     run,
-    safe_filename,
-    uploads_root,
 )
+from rag_app.uploads import PENDING_DIR, safe_filename, uploads_root
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD_MB",

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_app.ui.text import LANGUAGES, t
+from rag_app.uploads import ingest_staged, safe_filename, staging_path, uploads_root
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ MAX_SHARED_APPS = 4  # RagApp instances kept for questions (each holds an embedd
 ASK_CONCURRENCY = 4  # questions answered at the same time (ingestion runs in its own queue)
 STREAM_INTERVAL_S = 0.08  # shortest time between two updates of a streaming answer
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-PENDING_DIR = ".pending"  # uploads wait here, beside the stored copies, until they are in the index
 PROVIDERS = ("extractive", "openai", "gemini", "hf", "openai-compatible")
 MODES = ("hybrid", "dense", "bm25", "tfidf")
 KEY_FIELDS = {"openai": "openai_api_key", "gemini": "google_api_key"}
@@ -130,23 +130,12 @@ def launch_kwargs(settings, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> dic
     }
 
 
-# ---- collections and uploads --------------------------------------------------------------
+# ---- collections ------------------------------------------------------------------------
 def list_collections(home: Path, manifest_url: str | None = None) -> list[str]:
     """Names of the collections in the catalogue (under `home` unless `manifest_url` says where)."""
     from indexes.store import list_collections as stored_collections
 
     return stored_collections(home, manifest_url)
-
-
-def uploads_root(settings) -> Path:
-    return Path(settings.home) / "uploads"
-
-
-def safe_filename(name: str) -> str:
-    """The last path component, without characters that mean something to a file system."""
-    base = Path(name.replace("\\", "/")).name.strip().lstrip(".")
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"/\\|?*')
-    return base or "upload"
 
 
 # ---- per-session state and shared apps ----------------------------------------------------
@@ -483,8 +472,7 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
                     jobs.append((name, refusal, None))
                     continue
                 target = uploads / session.collection / name
-                staged = target.parent / PENDING_DIR / name
-                staged.parent.mkdir(parents=True, exist_ok=True)
+                staged = staging_path(target)
                 shutil.copyfile(path, staged)
                 jobs.append((str(staged), None, target))
             good_urls, refused = render.parse_urls(url_text, lang_)
@@ -501,18 +489,20 @@ def build(settings=None, *, lang: str = "ko", max_upload_mb: float = DEFAULT_MAX
                 progress((done, todo), desc=t(lang_, "ingesting", name=display(source)))
                 # URLs typed into the app are fetched in safe mode: public addresses only, unless
                 # the operator allows more (RAG_APP_URL_ALLOW); every redirect is checked.
-                options = {"safe_urls": True, "stored_as": {source: str(target)} if target is not None else None}
+                # Through a function, so that a session whose app cannot be made still has its
+                # staged upload deleted by ingest_staged.
+                def ingest_one(sources, **options):
+                    return pool.get(session).ingest(sources, safe_urls=True, **options)
+
                 try:
-                    report = pool.get(session).ingest([source], **options)[0]
+                    if target is None:
+                        report = ingest_one([source])[0]
+                    else:  # the staged upload replaces the stored copy only if it ingested
+                        report = ingest_staged(ingest_one, Path(source), target)
                 except RagError as exc:
                     report = SourceReport(source=source, status="failed", error=session.redact(str(exc)))
                 except Exception as exc:  # noqa: BLE001 - one bad source never stops the others
                     report = SourceReport(source=source, status="failed", error=unexpected(session, exc, "ingestion"))
-                if target is not None:
-                    if report.status == "failed":
-                        Path(source).unlink(missing_ok=True)  # the stored copy (if any) stays as it is
-                    else:
-                        os.replace(source, target)
                 reports.append(report)
                 done += 1
             progress((todo, todo))

@@ -75,6 +75,7 @@ PUBLIC_NAMES = [
     ("rag_app.ui", "uploads_root"),
     ("rag_app.ui", "safe_filename"),
     ("rag_app.ui", "PENDING_DIR"),
+    ("rag_app.uploads", "ingest_staged"),
     ("rag_app.ui.render", "render_conversation"),
     ("rag_app.ui.text", "t"),
     ("rag_app.serve.api", "create_app"),
